@@ -1,0 +1,29 @@
+"""Every default in one place."""
+
+VOICES_FILE = "voices.yaml"
+OUT_DIR = "out"
+ENGINE = "pyttsx3"
+
+NARRATOR_VOICE = "en-us"
+UNKNOWN_VOICE = "en-us+m1"
+VOICE_BY_GENDER = {"female": "en-us+f2", "male": "en-us+m3", "unknown": "en-us+m1"}
+RATE = 170  # words per minute
+PITCH = 50  # espeak-ng scale, 0-100
+VOLUME = 1.0
+
+# Audio we hold while assembling: what pyttsx3 (espeak-ng) and Piper produce.
+WORK_RATE = 22050
+# What we write: Apple Podcasts requires 44.1 kHz; mono speech at 64 kb/s is clear.
+MP3_RATE = 44100
+MP3_CHANNELS = 1
+MP3_BITRATE = "64k"
+
+# Pauses, in seconds.
+PAUSE_TURN = 0.30  # between segments of one paragraph
+PAUSE_PARAGRAPH = 0.55
+PAUSE_SCENE = 1.40
+PAUSE_CHAPTER = 2.00
+PAUSE_END = 1.00
+
+GENRE = "Audiobook"
+UNKNOWN_AUTHOR = "Unknown author"

@@ -1,0 +1,90 @@
+"""Speech engines behind one small interface, registered by name.
+
+An engine turns text and a voice profile into audio. To add one, subclass Engine and
+decorate it with @register("name").
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from pydub import AudioSegment
+
+from ..errors import EngineError, VoicesError
+
+_REGISTRY: dict[str, type["Engine"]] = {}
+_INSTANCES: dict[str, "Engine"] = {}
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    name: str
+    gender: str | None = None
+    language: str | None = None
+
+
+class Engine:
+    """One speech engine. Instances are per process: engines hold native state."""
+
+    name: str = ""
+    # Profile keys this engine understands beyond the common ones.
+    extra_keys: frozenset[str] = frozenset()
+
+    def version(self) -> str:
+        """Part of the cache key: a new engine version may sound different."""
+        return "0"
+
+    def voices(self) -> list[VoiceInfo]:
+        raise NotImplementedError
+
+    def check(self, profile) -> None:
+        """Raise VoicesError if the profile names a voice this engine does not have."""
+        ids = {v.id for v in self.voices()}
+        if profile.voice not in ids:
+            raise VoicesError(unknown_voice_message(profile.voice, ids, self.name))
+
+    def synthesize(self, text: str, profile) -> AudioSegment:
+        raise NotImplementedError
+
+
+def unknown_voice_message(voice: str, ids, engine: str) -> str:
+    near = difflib.get_close_matches(voice, sorted(ids), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    return f"unknown voice id '{voice}' for engine {engine}{hint} (run `ficaudio voices` to list them)"
+
+
+def register(name: str):
+    def wrap(cls):
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return wrap
+
+
+def engine_names() -> list[str]:
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def engine_class(name: str) -> type[Engine]:
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise EngineError(
+            f"unknown engine '{name}'; valid engines: {', '.join(engine_names())}"
+        ) from None
+
+
+def get_engine(name: str) -> Engine:
+    """The process-wide instance of an engine (created on first use)."""
+    if name not in _INSTANCES:
+        _INSTANCES[name] = engine_class(name)()
+    return _INSTANCES[name]
+
+
+def _load_builtin():
+    from . import fake, pyttsx3_engine  # noqa: F401  (registers them)

@@ -1,0 +1,28 @@
+"""The exceptions ficaudio raises for problems a user can fix.
+
+The CLI turns every FicaudioError into a one-line message; anything else is a bug.
+"""
+
+
+class FicaudioError(Exception):
+    """Base class: a problem with the user's input, configuration or machine."""
+
+
+class InputError(FicaudioError):
+    """The story file cannot be read or holds no story."""
+
+
+class VoicesError(FicaudioError):
+    """voices.yaml is malformed, or names something that does not exist."""
+
+
+class EngineError(FicaudioError):
+    """A speech engine is missing, unknown, or failed."""
+
+
+class OutputError(FicaudioError):
+    """The output cannot be written."""
+
+
+class ScriptError(FicaudioError):
+    """An edited script cannot be read back."""

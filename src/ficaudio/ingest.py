@@ -1,0 +1,261 @@
+"""Stage 1: read a story file into a Work (header, chapters, paragraphs).
+
+Plain text is the common case: fics copied from a site, or saved by a downloader.
+We recognise the usual fan-fiction header (summary or author's notes, a title, a
+"by" line), chapter headings, scene breaks and "A/N:" notes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import InputError
+from .model import Chapter, Paragraph, Work
+
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty"
+).split()
+_NUMBER = r"(?:\d{1,4}|[ivxlcdm]{1,8}|(?:%s)(?:[- ](?:%s))?)" % (
+    "|".join(_NUMBER_WORDS),
+    "|".join(_NUMBER_WORDS),
+)
+_HEADING = re.compile(
+    r"^(?:chapter|ch\.|part|book|volume|prologue|epilogue|interlude)"
+    r"(?:\s+%s)?\s*(?:[.:\-\u2013\u2014]\s*(?P<rest>.{0,80}))?$" % _NUMBER,
+    re.IGNORECASE,
+)
+_BARE_NUMBER = re.compile(r"^\d{1,3}\.?$")
+_SCENE_BREAK = re.compile(
+    r"^(?:(?:[*~#=_\-+\u2022\u00b7\u2013\u2014]\s*){3,}|(?:[oO0xX][oO0xX]?[oO0xX]\s*)+|"
+    r"[*~#=_\-+\u2022\u00b7]\s*(?:[oOxX0]|\w{0,12})\s*[*~#=_\-+\u2022\u00b7])$"
+)
+_NOTE = re.compile(r"^(?:A/N|AN|Author'?s'?\s+Notes?|Notes?)\s*[:\-\u2013\u2014]", re.IGNORECASE)
+_BY_LINE = re.compile(r"^(?:by|written by|author:)\s+(?P<author>.{1,80})$", re.IGNORECASE)
+_FIELD = re.compile(r"^(?P<key>title|author|summary|fandom|rating)\s*:\s*(?P<value>.+)$", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+_HEADER_WINDOW = 6  # paragraphs at the top that may hold the title block
+
+
+def ingest(path: str | Path) -> Work:
+    """Read a story file. Raises InputError with a message a user can act on."""
+    path = Path(path)
+    data = read_bytes(path)
+    text = decode(data, path)
+    return parse_text(text, source=str(path), fallback_title=_title_from_stem(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give the story file inside it")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def decode(data: bytes, path: Path | str = "input") -> str:
+    """UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = _strict(data[3:], "utf-8", path)
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = _strict(data, "utf-16", path)
+    elif b"\x00" in data:
+        raise InputError(f"{path} looks like a binary file, not text; give a .txt, .html or .epub story")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = _strict(data, "cp1252", path)
+    if not text.strip():
+        raise InputError(f"{path} is empty; it holds no story text")
+    if len(_CONTROL.findall(text)) > max(2, len(text) // 200):
+        raise InputError(f"{path} looks like a binary file, not text; give a .txt, .html or .epub story")
+    return text
+
+
+def _strict(data: bytes, encoding: str, path) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} cannot be decoded as UTF-8, UTF-16 or Windows-1252 "
+            f"(byte {exc.start}); save it as UTF-8 and try again"
+        ) from exc
+
+
+def _title_from_stem(path: Path) -> str:
+    stem = re.sub(r"^\d+_", "", path.stem)
+    return re.sub(r"[_\-]+", " ", stem).strip() or "Untitled"
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Paragraph spans (first to last non-space character).
+
+    Hard-wrapped text (short lines, blank lines between paragraphs) joins its lines;
+    text with one long line per paragraph makes every line a paragraph.
+    """
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\r\n]*", text) if m.group().strip()]
+    if not lines:
+        return []
+    mean_length = sum(e - s for s, e in lines) / len(lines)
+    hard_wrapped = mean_length < 100 and re.search(r"\n[ \t]*\r?\n", text) is not None
+    spans = []
+    if hard_wrapped:
+        blocks = re.finditer(r"(?:[^\r\n]*\S[^\r\n]*(?:\r?\n|\r|$))+", text)
+        raw = [(b.start(), b.end()) for b in blocks]
+    else:
+        raw = lines
+    for start, end in raw:
+        chunk = text[start:end]
+        lead = len(chunk) - len(chunk.lstrip())
+        trail = len(chunk) - len(chunk.rstrip())
+        if end - trail > start + lead:
+            spans.append((start + lead, end - trail))
+    return spans
+
+
+def fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _heading_title(line: str) -> str | None:
+    """The chapter title a heading line announces, or None if it is not a heading."""
+    if len(line) > 100 or "\n" in line:
+        return None
+    if _HEADING.match(line) or _BARE_NUMBER.match(line):
+        return soften_caps(line.rstrip(".").strip())
+    return None
+
+
+def soften_caps(title: str) -> str:
+    """'CHAPTER IV' reads as 'Chapter IV': all-caps shouts in players, numerals stay."""
+    if not title.isupper():
+        return title
+    return " ".join(
+        w if re.fullmatch(r"[IVXLCDM]+\.?", w) else w.capitalize() for w in title.split()
+    )
+
+
+def _looks_like_title(line: str) -> bool:
+    if "\n" in line or len(line) > 100 or len(line.split()) > 15:
+        return False
+    if line[0] in "\"'\u201c\u2018(" or line.endswith((".", ",", ";", ":")):
+        return False
+    return not _NOTE.match(line) and not _SCENE_BREAK.match(line)
+
+
+def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") -> Work:
+    spans = paragraph_spans(text)
+    if not spans:
+        raise InputError(f"{source or 'input'} is empty; it holds no story text")
+
+    def line(i: int) -> str:
+        return fold(text[spans[i][0] : spans[i][1]])
+
+    title, author, summary, notes = None, None, [], []
+    body_start = 0
+    window = min(_HEADER_WINDOW, len(spans) - 1)
+    for i in range(window):
+        candidate = line(i)
+        field = _FIELD.match(candidate)
+        if _heading_title(candidate) or _SCENE_BREAK.match(candidate):
+            break
+        if field:
+            key, value = field["key"].lower(), field["value"].strip()
+            if key == "title":
+                title = value
+            elif key == "author":
+                author = value
+            elif key == "summary":
+                summary.append(value)
+            body_start = i + 1
+            continue
+        if title is None and _looks_like_title(candidate):
+            title = candidate
+            body_start = i + 1
+            by = _BY_LINE.match(line(i + 1)) if i + 1 < len(spans) else None
+            if by:
+                author = by["author"].strip()
+                body_start = i + 2
+            break
+        if author is None and _BY_LINE.match(candidate) and title is not None:
+            author = _BY_LINE.match(candidate)["author"].strip()
+            body_start = i + 1
+    if title is None:
+        body_start = 0
+        title = fallback_title
+    else:
+        # Lines above the title are the fic's summary or author's notes.
+        for i in range(body_start):
+            candidate = line(i)
+            if _FIELD.match(candidate) or _BY_LINE.match(candidate) or candidate == title:
+                continue
+            (notes if _NOTE.match(candidate) else summary).append(candidate)
+        title = soften_caps(title)
+
+    chapters: list[Chapter] = []
+    current_title: str | None = None
+    current: list[Paragraph] = []
+
+    def close_chapter():
+        if current and any(p.kind == "text" for p in current):
+            chapters.append(Chapter(current_title or title, tuple(current)))
+        elif current_title and chapters == [] and not current:
+            return
+
+    pending_heading: list[str] = []
+    for i in range(body_start, len(spans)):
+        start, end = spans[i]
+        raw_line = line(i)
+        heading = _heading_title(raw_line)
+        if heading is not None:
+            if current:
+                close_chapter()
+                current = []
+                current_title = None
+            pending_heading.append(heading)
+            continue
+        if pending_heading:
+            current_title = ", ".join(pending_heading)
+            pending_heading = []
+        if _SCENE_BREAK.match(raw_line):
+            if current:
+                current.append(Paragraph(start, end, "scene_break"))
+            continue
+        kind = "note" if _NOTE.match(raw_line) else "text"
+        current.append(Paragraph(start, end, kind))
+    close_chapter()
+
+    end_notes: list[str] = []
+    if chapters:
+        last = chapters[-1]
+        paragraphs = list(last.paragraphs)
+        while paragraphs and paragraphs[-1].kind in ("note", "scene_break"):
+            p = paragraphs.pop()
+            if p.kind == "note":
+                end_notes.insert(0, fold(text[p.start : p.end]))
+        chapters[-1] = Chapter(last.title, tuple(paragraphs))
+        first = chapters[0]
+        leading = list(first.paragraphs)
+        while leading and leading[0].kind == "note":
+            p = leading.pop(0)
+            notes.append(fold(text[p.start : p.end]))
+        chapters[0] = Chapter(first.title, tuple(leading))
+        chapters = [c for c in chapters if any(p.kind == "text" for p in c.paragraphs)]
+    if not chapters:
+        raise InputError(f"{source or 'input'} holds a header but no story text")
+    return Work(
+        text=text,
+        title=title,
+        author=author,
+        chapters=tuple(chapters),
+        summary=" ".join(summary),
+        notes=tuple(notes),
+        end_notes=tuple(end_notes),
+        source=source,
+    )

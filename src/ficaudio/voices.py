@@ -1,0 +1,333 @@
+"""Casting: read voices.yaml into a Cast of voice profiles, validated on load.
+
+voices.yaml (every section optional):
+
+    narrator: {engine: pyttsx3, voice: en-us, rate: 170, pitch: 50, volume: 1.0}
+    unknown: {voice: en-us+m1}          # lines no one could be attributed to
+    defaults:                            # characters that are not cast
+      female: {voice: en-us+f2}
+      male: {voice: en-us+m3}
+    characters:
+      Lexie:
+        aliases: [Lex, Lexie Grey, Little Grey]
+        gender: female
+        voice: en-us+f3
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import defaults
+from .errors import FicaudioError, VoicesError
+from .model import NARRATOR, UNKNOWN
+
+PROFILE_KEYS = {"engine", "voice", "rate", "pitch", "volume"}
+CHARACTER_KEYS = PROFILE_KEYS | {"aliases", "gender"}
+TOP_KEYS = {"narrator", "unknown", "defaults", "characters", "pronunciations", "reading", "cover"}
+GENDERS = ("female", "male", "unknown")
+_GENDER_WORDS = {"f": "female", "female": "female", "woman": "female", "m": "male", "male": "male",
+                 "man": "male", "u": "unknown", "unknown": "unknown", "x": "unknown", "nonbinary": "unknown",
+                 "non-binary": "unknown", "neutral": "unknown"}
+_RANGES = {"rate": (40, 600), "pitch": (0, 100), "volume": (0.0, 2.0)}
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    engine: str = defaults.ENGINE
+    voice: str = defaults.NARRATOR_VOICE
+    rate: float = defaults.RATE
+    pitch: float = defaults.PITCH
+    volume: float = defaults.VOLUME
+    # Engine-specific settings (Piper's model, speaker, length_scale ...), sorted.
+    options: tuple[tuple[str, object], ...] = ()
+
+    def option(self, key: str, default=None):
+        return dict(self.options).get(key, default)
+
+
+@dataclass(frozen=True)
+class Character:
+    name: str
+    aliases: tuple[str, ...] = ()
+    gender: str = "unknown"
+    profile: VoiceProfile | None = None  # None: the default for the gender
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Cast:
+    narrator: VoiceProfile = VoiceProfile()
+    unknown: VoiceProfile = VoiceProfile(voice=defaults.UNKNOWN_VOICE)
+    by_gender: tuple[tuple[str, VoiceProfile], ...] = tuple(
+        (g, VoiceProfile(voice=v)) for g, v in defaults.VOICE_BY_GENDER.items()
+    )
+    characters: tuple[Character, ...] = ()
+    pronunciations: tuple[tuple[str, str], ...] = ()
+    reading: tuple[tuple[str, object], ...] = ()
+    cover: str | None = None
+    source: str | None = None  # the file it was read from
+
+    def character(self, name: str) -> Character | None:
+        for c in self.characters:
+            if c.name == name:
+                return c
+        return None
+
+    def profile_for(self, speaker: str) -> VoiceProfile:
+        if speaker == NARRATOR:
+            return self.narrator
+        if speaker == UNKNOWN:
+            return self.unknown
+        c = self.character(speaker)
+        if c is not None and c.profile is not None:
+            return c.profile
+        gender = c.gender if c is not None else "unknown"
+        return dict(self.by_gender).get(gender) or dict(self.by_gender)["unknown"]
+
+    def with_characters(self, characters) -> "Cast":
+        return replace(self, characters=tuple(characters))
+
+    def profiles(self) -> dict[str, VoiceProfile]:
+        """Every profile the cast can use, by a label for error messages."""
+        found = {"narrator": self.narrator, "unknown": self.unknown}
+        found.update({f"defaults.{g}": p for g, p in self.by_gender})
+        found.update({f"characters.{c.name}": c.profile for c in self.characters if c.profile})
+        return found
+
+
+def normalise_gender(value) -> str:
+    return _GENDER_WORDS.get(str(value).strip().lower(), "unknown")
+
+
+def load_cast(path: str | Path | None, required: bool = False, check_voices: bool = True) -> Cast:
+    """Read voices.yaml. With no file (and not required), the default cast."""
+    if path is None:
+        path = Path(defaults.VOICES_FILE)
+        if not path.exists():
+            return Cast()
+    path = Path(path)
+    if not path.exists():
+        if required:
+            raise VoicesError(f"{path}: no such voices file; check --voices")
+        return Cast()
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VoicesError(f"{path}: cannot read the voices file ({exc})") from exc
+    cast = parse_cast(raw, str(path))
+    if check_voices:
+        check_cast(cast)
+    return cast
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    # Round-trip mode keeps line numbers for messages; it constructs no Python objects.
+    return YAML(typ="rt")
+
+
+def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        data = _yaml().load(raw)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise VoicesError(f"{where}: malformed YAML: {exc.problem or exc.context}") from None
+    except YAMLError as exc:
+        raise VoicesError(f"{source}: malformed YAML: {exc}") from None
+    if data is None:
+        return Cast(source=source)
+    _refuse_tags(data, source)
+    return _Reader(source).cast(data)
+
+
+def _refuse_tags(node, source):
+    """Refuse YAML tags that ask for Python objects: voices.yaml is plain data."""
+    tag = getattr(node, "tag", None)
+    value = getattr(tag, "value", None) if tag is not None else None
+    if value and value.startswith("!") and not value.startswith("tag:yaml.org,2002:"):
+        line = _line_of(node)
+        raise VoicesError(f"{source}{line}: the YAML tag {value} is not allowed; voices.yaml holds plain values")
+    if isinstance(node, dict):
+        for v in node.values():
+            _refuse_tags(v, source)
+    elif isinstance(node, list):
+        for v in node:
+            _refuse_tags(v, source)
+
+
+def _line_of(node, key=None) -> str:
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return ""
+    try:
+        line = lc.key(key)[0] if key is not None else lc.line
+    except (KeyError, TypeError, AttributeError):
+        return ""
+    return f":{line + 1}"
+
+
+class _Reader:
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, node, key, message):
+        raise VoicesError(f"{self.source}{_line_of(node, key)}: {message}")
+
+    def mapping(self, node, key, what):
+        value = node[key]
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(node, key, f"'{what}' must be a mapping of keys to values")
+        return value
+
+    def cast(self, data) -> Cast:
+        if not isinstance(data, dict):
+            raise VoicesError(f"{self.source}: voices.yaml must be a mapping (narrator:, characters: ...)")
+        for key in data:
+            if key not in TOP_KEYS:
+                self.fail(data, key, f"unknown key '{key}'; valid keys: {', '.join(sorted(TOP_KEYS))}")
+        base = Cast()
+        narrator = self.profile(data, "narrator", base.narrator) if "narrator" in data else base.narrator
+        unknown = self.profile(data, "unknown", base.unknown) if "unknown" in data else base.unknown
+        by_gender = dict(base.by_gender)
+        if "defaults" in data:
+            section = self.mapping(data, "defaults", "defaults")
+            for g in section:
+                if g not in GENDERS:
+                    self.fail(section, g, f"unknown gender '{g}' in defaults; use {', '.join(GENDERS)}")
+                by_gender[g] = self.profile(section, g, by_gender[g], f"defaults.{g}")
+        characters = []
+        if "characters" in data:
+            section = self.mapping(data, "characters", "characters")
+            for name in section:
+                characters.append(self.character(section, name, by_gender))
+        pronunciations = ()
+        if "pronunciations" in data:
+            section = self.mapping(data, "pronunciations", "pronunciations")
+            pronunciations = tuple((str(k), str(v)) for k, v in section.items())
+        reading = ()
+        if "reading" in data:
+            reading = tuple(self.mapping(data, "reading", "reading").items())
+        cover = data.get("cover")
+        return Cast(narrator, unknown, tuple(by_gender.items()), tuple(characters), pronunciations,
+                    reading, str(cover) if cover else None, self.source)
+
+    def character(self, section, name, by_gender) -> Character:
+        node = section[name]
+        if node is None:
+            node = {}
+        if isinstance(node, str):  # "Lexie: en-us+f3" as a shorthand for the voice
+            node = {"voice": node}
+        if not isinstance(node, dict):
+            self.fail(section, name, f"character '{name}' must be a mapping (aliases, gender, voice ...)")
+        for key in node:
+            if key not in CHARACTER_KEYS and key not in _extra_keys(node):
+                self.fail(node, key, f"unknown key '{key}' for character '{name}'; valid keys: "
+                          f"{', '.join(sorted(CHARACTER_KEYS | _extra_keys(node)))}")
+        aliases = node.get("aliases") or []
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        if not isinstance(aliases, list):
+            self.fail(node, "aliases", f"aliases of '{name}' must be a list of names")
+        gender = normalise_gender(node.get("gender", "unknown"))
+        if "gender" in node and str(node["gender"]).strip().lower() not in _GENDER_WORDS:
+            self.fail(node, "gender", f"gender of '{name}' must be female, male or unknown")
+        profile = None
+        if set(node) & (PROFILE_KEYS | _extra_keys(node)):
+            profile = self.profile(section, name, by_gender.get(gender) or by_gender["unknown"], f"characters.{name}")
+        return Character(str(name), tuple(str(a) for a in aliases if str(a).strip()), gender, profile)
+
+    def profile(self, parent, key, base: VoiceProfile, label=None) -> VoiceProfile:
+        label = label or key
+        node = parent[key]
+        if node is None:
+            return base
+        if isinstance(node, str):
+            return replace(base, voice=node)
+        if not isinstance(node, dict):
+            self.fail(parent, key, f"'{label}' must be a mapping (engine, voice, rate ...)")
+        allowed = PROFILE_KEYS | _extra_keys(node) | (CHARACTER_KEYS if label.startswith("characters.") else set())
+        values = {}
+        options = dict(base.options) if node.get("engine", base.engine) == base.engine else {}
+        for k, v in node.items():
+            if k not in allowed:
+                self.fail(node, k, f"unknown key '{k}' in {label}; valid keys: {', '.join(sorted(allowed))}")
+            if k in ("aliases", "gender"):
+                continue
+            if k in _RANGES:
+                lo, hi = _RANGES[k]
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    self.fail(node, k, f"{label}.{k} must be a number from {lo} to {hi}")
+                if not lo <= v <= hi:
+                    self.fail(node, k, f"{label}.{k} = {v} is out of range ({lo} to {hi})")
+                values[k] = v
+            elif k in ("engine", "voice"):
+                if not isinstance(v, str) or not v.strip():
+                    self.fail(node, k, f"{label}.{k} must be a name")
+                values[k] = v.strip()
+            else:
+                options[k] = v
+        try:
+            from .engines import engine_class
+
+            engine_class(values.get("engine", base.engine))
+        except FicaudioError as exc:
+            self.fail(node, "engine" if "engine" in node else None, str(exc))
+        if "engine" in values and values["engine"] != base.engine and "voice" not in values:
+            values["voice"] = _default_voice_for(values["engine"])
+        return replace(base, options=tuple(sorted(options.items())), **values)
+
+
+def _extra_keys(node) -> set[str]:
+    from .engines import engine_class
+
+    engine = node.get("engine", defaults.ENGINE) if isinstance(node, dict) else defaults.ENGINE
+    try:
+        return set(engine_class(str(engine)).extra_keys)
+    except FicaudioError:
+        return set()
+
+
+def _default_voice_for(engine: str) -> str:
+    from .engines import engine_class
+
+    return getattr(engine_class(engine), "default_voice", defaults.NARRATOR_VOICE)
+
+
+def check_cast(cast: Cast) -> None:
+    """Check every profile's voice against its engine, before any audio is made."""
+    from .engines import get_engine
+
+    for label, profile in cast.profiles().items():
+        try:
+            get_engine(profile.engine).check(profile)
+        except FicaudioError as exc:
+            where = cast.source or "voices.yaml"
+            line = _profile_line(cast.source, label)
+            raise VoicesError(f"{where}{line}: {label}: {exc}") from None
+
+
+def _profile_line(source: str | None, label: str) -> str:
+    """The line of a profile's voice key, for messages about a voice id."""
+    if not source or not Path(source).exists():
+        return ""
+    try:
+        data = _yaml().load(Path(source).read_text(encoding="utf-8-sig"))
+        node = data
+        for part in label.split(".", 1) if label.startswith(("characters.", "defaults.")) else [label]:
+            parent, node = node, node[part]
+        if isinstance(node, dict) and "voice" in node:
+            return _line_of(node, "voice")
+        return _line_of(parent, part)
+    except Exception:  # noqa: BLE001 - the message is still useful without a line
+        return ""
