@@ -34,6 +34,12 @@ def _driver():
         ) from exc
 
 
+def _espeak_module():
+    from pyttsx3.drivers import _espeak
+
+    return _espeak
+
+
 def _variants_dir() -> str | None:
     for root in ("/usr/lib/x86_64-linux-gnu/espeak-ng-data", "/usr/lib/aarch64-linux-gnu/espeak-ng-data",
                  "/usr/share/espeak-ng-data", "/usr/local/share/espeak-ng-data"):
@@ -77,6 +83,10 @@ class Pyttsx3Engine(Engine):
     def voices(self) -> list[VoiceInfo]:
         return list(self.base_voices())
 
+    @staticmethod
+    def variant_names() -> tuple[str, ...]:
+        return variants()
+
     def check(self, profile) -> None:
         base, _, variant = profile.voice.partition("+")
         ids = {v.id for v in self.base_voices()}
@@ -94,6 +104,10 @@ class Pyttsx3Engine(Engine):
         engine.setProperty("rate", int(profile.rate))
         engine.setProperty("pitch", int(profile.pitch))
         engine.setProperty("volume", float(profile.volume))
+        # pyttsx3 runs espeak-ng in its asynchronous mode, where settings are queued
+        # commands: without waiting for them, a line can come out at the previous
+        # line's rate and pitch.
+        _espeak_module().Synchronize()
         fd, path = tempfile.mkstemp(suffix=".wav", prefix="ficaudio-")
         os.close(fd)
         try:
