@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, defaults
+from . import __version__, defaults, sidecar
 from . import cache as cachemod
 from .assemble import Part, plan, silence
 from .encode import ENCODER_DELAY, FRAME_SAMPLES, Settings, count_frames, encode_pcm
@@ -72,17 +72,22 @@ def _fingerprint(parts: list[Part], tags: Tags, options: RenderOptions) -> str:
     return cachemod.key("render", __version__, items, tags, options.settings, options.split)
 
 
-def render(script: Script, cast: Cast, options: RenderOptions, progress=None) -> RenderResult:
-    """Render `script` into options.out_dir. `progress(done, total)` is called as lines finish."""
+def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
+           source_fingerprint: str | None = None) -> RenderResult:
+    """Render `script` into options.out_dir. `progress(done, total)` is called as lines
+    finish; `source_fingerprint` (see sidecar.py) is recorded for up_to_date()."""
     parts = plan(script, cast)
-    tags = _tags(script, cast)
+    tags = _tags(script, cast, cover=None)
     out_dir = _prepare_out_dir(options.out_dir)
     slug = slugify(script.title)
-    sidecar = out_dir / f"{slug}.ficaudio.json"
+    meta_path = out_dir / f"{slug}{sidecar.SUFFIX}"
     fingerprint = _fingerprint(parts, tags, options)
-    previous = _read_sidecar(sidecar)
-    if previous and previous.get("fingerprint") == fingerprint and _files_intact(out_dir, previous):
-        return RenderResult(_outputs_from(out_dir, previous), sidecar, 0, True)
+    previous = sidecar.read(meta_path)
+    if previous and previous.get("fingerprint") == fingerprint and sidecar.intact(out_dir, previous):
+        if source_fingerprint and previous.get("source_fingerprint") != source_fingerprint:
+            previous["source_fingerprint"] = source_fingerprint
+            cachemod.write_atomic(meta_path, json.dumps(previous, indent=2, ensure_ascii=False).encode("utf-8"))
+        return RenderResult(_outputs_from(out_dir, previous), meta_path, 0, True)
 
     tmp_cache = None
     if options.use_cache:
@@ -94,6 +99,8 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None) ->
         with Synthesizer(store, options.jobs) as synth:
             lines = [item.line for part in parts for item in part.items]
             synthesized = synth.submit(lines)
+            # The workers are busy now: draw the cover meanwhile.
+            tags = _tags(script, cast, cover=_cover(script, cast, store))
             groups = [[i] for i in range(len(parts))] if options.split else [list(range(len(parts)))]
             total = len(lines)
             counter = _Counter(progress, total)
@@ -106,9 +113,8 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None) ->
                     _render_file(out_dir / f"{name}.mp3", [parts[i] for i in group], synth, store,
                                  options, group_tags, counter)
                 )
-        result = RenderResult(outputs, sidecar, synthesized)
-        _write_sidecar(sidecar, script, tags, outputs, fingerprint, options)
-        return result
+        _write_sidecar(meta_path, script, tags, outputs, fingerprint, source_fingerprint, options)
+        return RenderResult(outputs, meta_path, synthesized)
     finally:
         if tmp_cache is not None:
             tmp_cache.cleanup()
@@ -245,23 +251,39 @@ def _digest(pcm: bytes) -> str:
     return hashlib.sha256(pcm).hexdigest()
 
 
-def _tags(script: Script, cast: Cast) -> Tags:
+def _fandom(script: Script) -> str | None:
+    work = script.work
+    return ", ".join(work.fandoms) if work and work.fandoms else None
+
+
+def _cover(script: Script, cast: Cast, store: cachemod.Cache) -> tuple[bytes, str]:
+    """The user's cover, or a generated one (kept in the cache: drawing it takes a while)."""
     from .cover import generate_cover, load_cover
 
-    work = script.work
-    fandom = ", ".join(work.fandoms) if work and work.fandoms else None
     if cast.cover:
-        cover, mime = load_cover(cast.cover)
-    else:
-        cover, mime = generate_cover(script.title, script.author, fandom), "image/png"
+        return load_cover(cast.cover)
+    k = cachemod.key("cover", 1, script.title, script.author, _fandom(script))
+    hit = store.get("covers", k, ".png")
+    if hit is not None:
+        return hit.read_bytes(), "image/png"
+    data = generate_cover(script.title, script.author, _fandom(script))
+    store.put("covers", k, ".png", data)
+    return data, "image/png"
+
+
+def _tags(script: Script, cast: Cast, cover: tuple[bytes, str] | None) -> Tags:
+    """The tags; without `cover` (not yet drawn) they still fingerprint the render, the
+    cover then being named by its source."""
+    work = script.work
+    data, mime = cover if cover else (None, cast.cover or "generated")
     return Tags(
         title=script.title,
         author=script.author,
         album=script.title,
         summary=work.summary if work else "",
-        cover=cover,
+        cover=data,
         cover_mime=mime,
-        fandom=fandom,
+        fandom=_fandom(script),
         url=work.url if work else None,
         language=work.language if work else "en",
     )
@@ -273,21 +295,6 @@ def _chapter_tags(tags: Tags, title: str, track: tuple[int, int]) -> Tags:
     return replace(tags, title=title, track=track)
 
 
-def _read_sidecar(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _files_intact(out_dir: Path, meta: dict) -> bool:
-    for f in meta.get("files", []):
-        p = out_dir / f["mp3"]
-        if not p.exists() or p.stat().st_size != f["bytes"] or not (out_dir / f["vtt"]).exists():
-            return False
-    return bool(meta.get("files"))
-
-
 def _outputs_from(out_dir: Path, meta: dict) -> list[Output]:
     return [
         Output(out_dir / f["mp3"], out_dir / f["vtt"], f["duration"],
@@ -296,12 +303,14 @@ def _outputs_from(out_dir: Path, meta: dict) -> list[Output]:
     ]
 
 
-def _write_sidecar(path: Path, script: Script, tags: Tags, outputs: list[Output], fingerprint: str, options) -> None:
+def _write_sidecar(path: Path, script: Script, tags: Tags, outputs: list[Output], fingerprint: str,
+                   source_fingerprint: str | None, options) -> None:
     """Metadata for `ficaudio feed` and for skipping a render that is already done."""
     work = script.work
     meta = {
         "ficaudio": __version__,
         "fingerprint": fingerprint,
+        "source_fingerprint": source_fingerprint,
         "title": script.title,
         "author": script.author,
         "summary": tags.summary,

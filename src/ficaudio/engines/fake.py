@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 from pydub import AudioSegment
 
 from . import Engine, VoiceInfo, register
@@ -27,6 +26,8 @@ class FakeEngine(Engine):
         return [VoiceInfo(v, v.title(), None, "en") for v in VOICES]
 
     def synthesize(self, text: str, profile) -> AudioSegment:
+        import numpy as np
+
         words = max(1, len(text.split()))
         seconds = words * 60.0 / max(60, profile.rate)
         n = int(seconds * RATE)
