@@ -163,58 +163,59 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
     pending: deque = deque()
     frames: list[int] = []
 
-    with ThreadPoolExecutor(max_workers=jobs) as encoders:
+    encoders = ThreadPoolExecutor(max_workers=jobs)
 
-        def encode_unit(pcm: bytes) -> bytes:
-            k = cachemod.key("mp3", 1, settings, _digest(pcm))
-            hit = store.get("units", k, ".mp3") if options.use_cache else None
-            if hit is not None:
-                return hit.read_bytes()
-            data = encode_pcm(pcm, defaults.WORK_RATE, settings)
-            if options.use_cache:
-                store.put("units", k, ".mp3", data)
-            return data
+    def encode_unit(pcm: bytes) -> bytes:
+        k = cachemod.key("mp3", 1, settings, _digest(pcm))
+        hit = store.get("units", k, ".mp3") if options.use_cache else None
+        if hit is not None:
+            return hit.read_bytes()
+        data = encode_pcm(pcm, defaults.WORK_RATE, settings)
+        if options.use_cache:
+            store.put("units", k, ".mp3", data)
+        return data
 
-        def drain(out, keep: int):
-            while len(pending) > keep:
-                data = pending.popleft().result()
-                frames.append(count_frames(data))
-                out.write(data)
+    def drain(out, keep: int):
+        while len(pending) > keep:
+            data = pending.popleft().result()
+            frames.append(count_frames(data))
+            out.write(data)
 
-        def flush(out):
-            nonlocal unit, unit_len, unit_index
-            if unit_len:
-                pending.append(encoders.submit(encode_unit, b"".join(unit)))
-                unit, unit_len = [], 0
-                unit_index += 1
-                drain(out, 2 * jobs)  # bounded: memory stays flat
+    def flush(out):
+        nonlocal unit, unit_len, unit_index
+        if unit_len:
+            pending.append(encoders.submit(encode_unit, b"".join(unit)))
+            unit, unit_len = [], 0
+            unit_index += 1
+            drain(out, 2 * jobs)  # bounded: memory stays flat
 
-        try:
-            with open(tmp, "wb") as out:
-                for part in parts:
-                    for n, item in enumerate(part.items):
-                        if unit_len >= unit_target:
-                            flush(out)
-                        if n == 0:
-                            chapter_marks.append((unit_index, unit_len, part.title))
-                        gap = silence(item.pause)
-                        unit.append(gap)
-                        unit_len += len(gap) // 2
-                        clip = synth.clip(item.line)
-                        cue_marks.append((unit_index, unit_len, unit_len + clip.samples, item.speaker, item.text))
-                        unit.append(clip.pcm)
-                        unit_len += clip.samples
-                        counter.step()
-                unit.append(silence(defaults.PAUSE_END))
-                unit_len += int(round(defaults.PAUSE_END * defaults.WORK_RATE))
-                flush(out)
-                drain(out, 0)
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            if tmp.exists():
-                tmp.unlink()
-            raise
+    try:
+        with open(tmp, "wb") as out:
+            for part in parts:
+                for n, item in enumerate(part.items):
+                    if unit_len >= unit_target:
+                        flush(out)
+                    if n == 0:
+                        chapter_marks.append((unit_index, unit_len, part.title))
+                    gap = silence(item.pause)
+                    unit.append(gap)
+                    unit_len += len(gap) // 2
+                    clip = synth.clip(item.line)
+                    cue_marks.append((unit_index, unit_len, unit_len + clip.samples, item.speaker, item.text))
+                    unit.append(clip.pcm)
+                    unit_len += clip.samples
+                    counter.step()
+            unit.append(silence(defaults.PAUSE_END))
+            unit_len += int(round(defaults.PAUSE_END * defaults.WORK_RATE))
+            flush(out)
+            drain(out, 0)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    finally:
+        # On Ctrl-C or an error, queued units are dropped rather than encoded.
+        encoders.shutdown(wait=True, cancel_futures=True)
 
     # Time of a work-rate sample offset inside a unit, in seconds of the decoded MP3.
     scale = settings.rate / defaults.WORK_RATE
