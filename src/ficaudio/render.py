@@ -193,11 +193,17 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
         with open(tmp, "wb") as out:
             for part in parts:
                 for n, item in enumerate(part.items):
+                    gap = silence(item.pause)
                     if unit_len >= unit_target:
+                        # Cut in the middle of the pause: each unit starts and ends in
+                        # silence, where the encoder's priming and padding go unheard.
+                        half = len(gap) // 4 * 2
+                        unit.append(gap[:half])
+                        unit_len += half // 2
                         flush(out)
+                        gap = gap[half:]
                     if n == 0:
                         chapter_marks.append((unit_index, unit_len, part.title))
-                    gap = silence(item.pause)
                     unit.append(gap)
                     unit_len += len(gap) // 2
                     clip = synth.clip(item.line)
