@@ -39,8 +39,7 @@ def _script(input_path, voices):
 
     cast = load_cast(voices, required=voices is not None)
     work = ingest(input_path)
-    include_notes = dict(cast.reading).get("notes", False)
-    return attribute(split(work, include_notes=bool(include_notes)), cast), cast
+    return attribute(split(work, include_notes=dict(cast.reading)["notes"]), cast), cast
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -68,7 +68,8 @@ class Cast:
     )
     characters: tuple[Character, ...] = ()
     pronunciations: tuple[tuple[str, str], ...] = ()
-    reading: tuple[tuple[str, object], ...] = ()
+    # Every key of defaults.READING, with the file's values over the defaults.
+    reading: tuple[tuple[str, object], ...] = tuple(defaults.READING.items())
     cover: str | None = None
     source: str | None = None  # the file it was read from
 
@@ -208,16 +209,37 @@ class _Reader:
             section = self.mapping(data, "characters", "characters")
             for name in section:
                 characters.append(self.character(section, name, by_gender))
-        pronunciations = ()
-        if "pronunciations" in data:
-            section = self.mapping(data, "pronunciations", "pronunciations")
-            pronunciations = tuple((str(k), str(v)) for k, v in section.items())
-        reading = ()
-        if "reading" in data:
-            reading = tuple(self.mapping(data, "reading", "reading").items())
+        pronunciations = self.pronunciations(data) if "pronunciations" in data else ()
+        reading = self.reading(data) if "reading" in data else base.reading
         cover = data.get("cover")
         return Cast(narrator, unknown, tuple(by_gender.items()), tuple(characters), pronunciations,
                     reading, str(cover) if cover else None, self.source)
+
+    def pronunciations(self, data) -> tuple[tuple[str, str], ...]:
+        section = self.mapping(data, "pronunciations", "pronunciations")
+        found = []
+        for word, said in section.items():
+            if not isinstance(word, str) or not word.strip():
+                self.fail(section, word, f"pronunciations: '{word}' must be a word or name from the text")
+            if not isinstance(said, str) or not said.strip():
+                self.fail(section, word, f"pronunciations.{word} must be text to say instead, e.g. "
+                          f"{word}: {word.upper()}-ee, or espeak-ng phonemes in [[...]]")
+            if said.count("[[") != said.count("]]"):
+                self.fail(section, word, f"pronunciations.{word}: phonemes must be written [[like this]]; "
+                          "a [[ or ]] is missing")
+            found.append((word.strip(), said.strip()))
+        return tuple(found)
+
+    def reading(self, data) -> tuple[tuple[str, object], ...]:
+        section = self.mapping(data, "reading", "reading")
+        options = dict(defaults.READING)
+        for key, value in section.items():
+            if key not in defaults.READING:
+                self.fail(section, key, f"unknown key '{key}' in reading; valid keys: {', '.join(defaults.READING)}")
+            if not isinstance(value, bool):
+                self.fail(section, key, f"reading.{key} must be true or false, not {value!r}")
+            options[key] = value
+        return tuple(options.items())
 
     def character(self, section, name, by_gender) -> Character:
         node = section[name]

@@ -55,8 +55,27 @@ def variants() -> tuple[str, ...]:
     return tuple(sorted(os.listdir(path))) if path else ("f1", "f2", "f3", "f4", "f5", "m1", "m2", "m3", "m4", "m5", "m6", "m7")
 
 
+@contextlib.contextmanager
+def _phonemes_on():
+    """pyttsx3 calls espeak_Synth without espeakPHONEMES, so espeak-ng would spell out
+    [[...]] letter by letter; add the flag while a line with phonemes is spoken."""
+    espeak = _espeak_module()
+    synth = espeak.Synth
+
+    def with_phonemes(text, *args, flags=0, **kwargs):
+        return synth(text, *args, flags=flags | espeak.PHONEMES, **kwargs)
+
+    espeak.Synth = with_phonemes
+    try:
+        yield
+    finally:
+        espeak.Synth = synth
+
+
 @register("pyttsx3")
 class Pyttsx3Engine(Engine):
+    phoneme_input = True
+
     def __init__(self):
         self._voice = None
 
@@ -112,7 +131,8 @@ class Pyttsx3Engine(Engine):
         os.close(fd)
         try:
             # pyttsx3 prints "Audio saved to ..." on stdout; our stdout may be JSON.
-            with contextlib.redirect_stdout(io.StringIO()):
+            phonemes = _phonemes_on() if "[[" in text else contextlib.nullcontext()
+            with contextlib.redirect_stdout(io.StringIO()), phonemes:
                 engine.save_to_file(text, path)
                 engine.runAndWait()
             return AudioSegment.from_wav(path)
