@@ -32,12 +32,16 @@ def _friendly(func):
 
 
 def _script(input_path, voices):
+    """The attributed script of a story, or of an edited script file (its labels win)."""
     from .attribute import attribute
     from .ingest import ingest
+    from .scriptfile import is_script, read_script
     from .split import split
     from .voices import load_cast
 
     cast = load_cast(voices, required=voices is not None)
+    if is_script(input_path):
+        return read_script(input_path, cast), cast
     work = ingest(input_path)
     return attribute(split(work, include_notes=dict(cast.reading)["notes"]), cast), cast
 
@@ -67,6 +71,7 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
     """Render stories to MP3 with a WebVTT transcript.
 
     Writes OUT/<title>.mp3 (chaptered, tagged, with cover art) and OUT/<title>.vtt.
+    An INPUT may be a script saved from `ficaudio script` with speakers fixed by hand.
 
     \b
     Example:
@@ -119,21 +124,35 @@ class _ProgressBar:
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--voices", type=click.Path(path_type=Path), help=VOICES_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--out", "-o", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
 @_friendly
-def script(input_path, voices, fmt):
+def script(input_path, voices, fmt, out_file):
     """Print who says what, without synthesizing.
 
     The text form has one segment per line, speaker first; JSON adds character
-    offsets into the input and a confidence per line.
+    offsets into the input and a confidence per line. To fix a speaker, save the
+    text form as a .script file, change the name before the colon on that line,
+    and give the .script file to `render` (or `script`) instead of the story.
 
     \b
     Example:
       ficaudio script seeds/000_653e07ef9e538d7a.txt --format json
+      ficaudio script story.txt > story.script
+      ficaudio render story.script
     """
+    from .errors import OutputError
     from .scriptfile import to_json, to_text
 
     result, _ = _script(input_path, voices)
-    click.echo(to_json(result) if fmt == "json" else to_text(result), nl=fmt == "json")
+    text = to_json(result) + "\n" if fmt == "json" else to_text(result, out_file.parent if out_file else None)
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{out_file}: cannot write the script ({exc.strerror})") from exc
 
 
 @main.command()
