@@ -156,6 +156,36 @@ def script(input_path, voices, fmt, out_file):
 
 
 @main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--voices", type=click.Path(dir_okay=False, path_type=Path), default=defaults.VOICES_FILE,
+              show_default=True, help="Casting file to add to (created if missing).")
+@click.option("--dry-run", is_flag=True, help="Print the table, but leave the file alone.")
+@_friendly
+def cast(inputs, voices, dry_run):
+    """Find the characters of stories and give each a voice in voices.yaml.
+
+    New characters are added with their aliases, gender and a voice of their own,
+    chosen so that characters who talk to each other sound clearly apart. Everything
+    already in the file (comments, order, hand-set voices) is kept as written.
+
+    \b
+    Example:
+      ficaudio cast seeds/000_653e07ef9e538d7a.txt --voices voices.yaml
+    """
+    from .castfile import cast_stories, table
+
+    result = cast_stories(inputs, voices, write=not dry_run)
+    click.echo(table(result.rows))
+    added = sum(r.added for r in result.rows)
+    if dry_run:
+        click.echo(f"{added} new characters; {result.path} left unchanged (--dry-run)")
+    elif result.created:
+        click.echo(f"wrote {result.path} with {added} characters")
+    else:
+        click.echo(f"added {added} characters to {result.path}" if added else f"{result.path}: no new characters")
+
+
+@main.command()
 @click.option("--engine", default=defaults.ENGINE, show_default=True, help="Engine whose voices to list.")
 @click.option("--all", "show_all", is_flag=True, help="Every language, not just English.")
 @_friendly

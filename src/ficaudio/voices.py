@@ -87,8 +87,12 @@ class Cast:
         c = self.character(speaker)
         if c is not None and c.profile is not None:
             return c.profile
-        gender = c.gender if c is not None else "unknown"
-        return dict(self.by_gender).get(gender) or dict(self.by_gender)["unknown"]
+        return self.profile_for_gender(c.gender if c is not None else "unknown")
+
+    def profile_for_gender(self, gender: str) -> VoiceProfile:
+        """The default profile for characters of this gender without one of their own."""
+        by_gender = dict(self.by_gender)
+        return by_gender.get(gender) or by_gender["unknown"]
 
     def with_characters(self, characters) -> "Cast":
         return replace(self, characters=tuple(characters))
@@ -123,7 +127,7 @@ def load_cast(path: str | Path | None, required: bool = False) -> Cast:
     return parse_cast(raw, str(path))
 
 
-def _yaml():
+def round_trip_yaml():
     from ruamel.yaml import YAML
 
     # Round-trip mode keeps line numbers for messages; it constructs no Python objects.
@@ -134,7 +138,7 @@ def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        data = _yaml().load(raw)
+        data = round_trip_yaml().load(raw)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -342,7 +346,7 @@ def _profile_line(source: str | None, label: str) -> str:
     if not source or not Path(source).exists():
         return ""
     try:
-        data = _yaml().load(Path(source).read_text(encoding="utf-8-sig"))
+        data = round_trip_yaml().load(Path(source).read_text(encoding="utf-8-sig"))
         node = data
         for part in label.split(".", 1) if label.startswith(("characters.", "defaults.")) else [label]:
             parent, node = node, node[part]
