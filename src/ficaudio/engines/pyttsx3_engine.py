@@ -135,6 +135,9 @@ class Pyttsx3Engine(Engine):
             with contextlib.redirect_stdout(io.StringIO()), phonemes:
                 engine.save_to_file(text, path)
                 engine.runAndWait()
+                # runAndWait can return while espeak-ng's thread is still finishing
+                # the line (writing the file, printing); wait for it.
+                _espeak_module().Synchronize()
             return AudioSegment.from_wav(path)
         finally:
             os.unlink(path)
