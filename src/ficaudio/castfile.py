@@ -90,7 +90,7 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
     characters = list(cast.characters)
     for script in scripts:
         for found in discover(script):
-            _merge(characters, found, first_new=len(cast.characters))
+            merge_characters(characters, found, first_new=len(cast.characters))
     everyone = cast.with_characters(characters)
     attributed = [attribute(s, everyone) for s in scripts]
     lines, words = _counts(attributed)
@@ -124,7 +124,7 @@ def _read(path: Path) -> tuple[str, bool]:
         raise VoicesError(f"{path}: cannot read the voices file ({exc})") from exc
 
 
-def _merge(characters: list[Character], found: Character, first_new: int) -> None:
+def merge_characters(characters: list[Character], found: Character, first_new: int) -> None:
     """Add a discovered character unless a known one shares a name or alias with it.
     Characters from the file stay as written; ones discovered in an earlier story
     gather the aliases (and a gender) found in later ones."""

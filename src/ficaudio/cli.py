@@ -186,6 +186,36 @@ def cast(inputs, voices, dry_run):
 
 
 @main.command()
+@click.argument("name")
+@click.argument("input_path", metavar="[INPUT]", required=False, type=click.Path(path_type=Path))
+@click.option("--voices", type=click.Path(path_type=Path), help=VOICES_HELP)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="MP3 to write (default: audition-NAME.mp3).")
+@click.option("--play", "play_it", is_flag=True, help="Play the sample (ffplay, mpv, paplay or aplay).")
+@_friendly
+def audition(name, input_path, voices, out_file, play_it):
+    """Hear a character's voice: a few of their own lines from INPUT (up to about
+    30 seconds), or a stock sentence without INPUT.
+
+    \b
+    Example:
+      ficaudio audition Mark seeds/000_653e07ef9e538d7a.txt --out mark.mp3 --play
+    """
+    from .audition import audition as make_sample, default_out, play, write_mp3
+    from .castfile import describe
+    from .voices import load_cast
+
+    cast = load_cast(voices, required=voices is not None)
+    sample = make_sample(name, cast, input_path)
+    out_file = out_file or default_out(sample.name)
+    seconds = write_mp3(sample, out_file)
+    said = f"{len(sample.lines)} of {sample.name}'s lines" if input_path else "a stock sentence"
+    click.echo(f"{out_file}  ({seconds:.1f} s, {said})  voice: {describe(sample.profile)}")
+    if play_it:
+        play(sample, out_file)
+
+
+@main.command()
 @click.option("--engine", default=defaults.ENGINE, show_default=True, help="Engine whose voices to list.")
 @click.option("--all", "show_all", is_flag=True, help="Every language, not just English.")
 @_friendly
