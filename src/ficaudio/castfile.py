@@ -83,6 +83,7 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
     from .split import split
 
     path = Path(voices_path)
+    existed = path.exists()
     raw, bom = _read(path)
     cast = parse_cast(raw, str(path)) if raw.strip() else Cast(source=str(path))
     notes = dict(cast.reading)["notes"]
@@ -100,7 +101,7 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
     text = add_characters(raw, [(c, profiles[c.name]) for c in new], cast)
     if new:
         _check_added(text, path, [c.name for c in new])
-    written = write and (text != raw or not path.exists())
+    written = write and (text != raw or not existed)
     if written:
         _write(path, ("\ufeff" if bom else "") + text)
     final = everyone.with_characters([c if c not in new else replace(c, profile=profiles[c.name])
@@ -109,7 +110,7 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
         Row(c.name, c.aliases, c.gender, lines[c.name], words[c.name], final.profile_for(c.name), c in new)
         for c in sorted(characters, key=lambda c: (-lines[c.name], -words[c.name], c.name))
     )
-    return CastResult(path, rows, created=not raw and written, written=written)
+    return CastResult(path, rows, created=written and not existed, written=written)
 
 
 def _read(path: Path) -> tuple[str, bool]:
@@ -156,7 +157,7 @@ def _together(scripts: list[Script]) -> Counter:
     """How strongly each pair of characters is heard together: scenes both speak in,
     plus turns where one answers the other."""
     pairs: Counter[frozenset] = Counter()
-    for n, script in enumerate(scripts):
+    for script in scripts:
         scenes: dict[int, set[str]] = {}
         previous = None
         for s in script.segments():

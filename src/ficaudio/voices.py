@@ -16,7 +16,7 @@ voices.yaml (every section optional):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import defaults
