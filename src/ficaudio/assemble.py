@@ -16,7 +16,6 @@ from .synthesize import Line, apply_pronunciations
 from .voices import Cast
 
 
-
 @dataclass(frozen=True)
 class Item:
     line: Line  # what the engine says
