@@ -15,8 +15,6 @@ from .model import NARRATOR, Script
 from .synthesize import Line, apply_pronunciations
 from .voices import Cast
 
-READING_DEFAULTS = {"intro": True, "summary": True, "notes": False, "chapter_titles": True, "outro": True}
-
 
 @dataclass(frozen=True)
 class Item:
@@ -35,9 +33,18 @@ class Part:
 
 
 def reading_options(cast: Cast) -> dict:
-    options = dict(READING_DEFAULTS)
+    options = dict(defaults.READING)
     options.update(dict(cast.reading))
     return options
+
+
+def pronunciations_for(cast: Cast, engine: str) -> tuple[tuple[str, str], ...]:
+    """The respellings an engine can say: [[phonemes]] only reach engines that read them;
+    the others say the word as written rather than spelling out brackets."""
+    from .engines import engine_class
+
+    phonemes = engine_class(engine).phoneme_input
+    return tuple((word, said) for word, said in cast.pronunciations if phonemes or "[[" not in said)
 
 
 def silence(seconds: float, rate: int = defaults.WORK_RATE) -> bytes:
@@ -49,8 +56,9 @@ def plan(script: Script, cast: Cast) -> list[Part]:
     work = script.work
 
     def say(text: str, speaker: str, pause: float) -> Item:
-        spoken = apply_pronunciations(text, cast.pronunciations)
-        return Item(Line(spoken, cast.profile_for(speaker)), speaker, text, pause)
+        profile = cast.profile_for(speaker)
+        spoken = apply_pronunciations(text, pronunciations_for(cast, profile.engine))
+        return Item(Line(spoken, profile), speaker, text, pause)
 
     parts: list[Part] = []
     if reading["intro"]:

@@ -78,7 +78,10 @@ class _Espeak:
         lib.SetParameter(lib.RATE, int(rate), 0)
         lib.SetParameter(lib.PITCH, int(pitch), 0)
         self._chunks = []
-        lib.Synth(text.encode("utf-8"), flags=lib.CHARS_UTF8)
+        # Phoneme mode reads [[...]] as espeak-ng phonemes (pronunciations in voices.yaml);
+        # off otherwise, as pyttsx3 has it.
+        flags = lib.CHARS_UTF8 | (lib.PHONEMES if "[[" in text else 0)
+        lib.Synth(text.encode("utf-8"), flags=flags)
         return b"".join(self._chunks)
 
 
@@ -99,6 +102,7 @@ def variants() -> tuple[str, ...]:
 @register("pyttsx3")
 class Pyttsx3Engine(Engine):
     default_voice = "en-us"
+    phoneme_input = True
 
     def version(self) -> str:
         from importlib.metadata import version
