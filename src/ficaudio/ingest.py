@@ -2,7 +2,8 @@
 
 Plain text is the common case: fics copied from a site, or saved by a downloader.
 We recognise the usual fan-fiction header (summary or author's notes, a title, a
-"by" line), chapter headings, scene breaks and "A/N:" notes.
+"by" line), chapter headings, scene breaks and "A/N:" notes. HTML (an AO3 download or
+any page) and EPUB (from AO3 or FanFicFare) are read by the modules in `formats`.
 """
 
 from __future__ import annotations
@@ -39,12 +40,27 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _HEADER_WINDOW = 6  # paragraphs at the top that may hold the title block
 
 
+_HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+_HTML_START = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S)
+
+
 def ingest(path: str | Path) -> Work:
-    """Read a story file. Raises InputError with a message a user can act on."""
+    """Read a story file (plain text, HTML or EPUB, told apart by content first, then by
+    extension). Raises InputError with a message a user can act on."""
     path = Path(path)
     data = read_bytes(path)
+    fallback = _title_from_stem(path)
+    suffix = path.suffix.lower()
+    if data.startswith(b"PK\x03\x04") or (suffix == ".epub" and data.strip()):
+        from .formats.epub import read_epub
+
+        return read_epub(data, str(path), fallback)
     text = decode(data, path)
-    return parse_text(text, source=str(path), fallback_title=_title_from_stem(path))
+    if _HTML_START.match(text[:4096]) or (suffix in _HTML_SUFFIXES and re.search(r"<[A-Za-z!/]", text)):
+        from .formats.html import read_html
+
+        return read_html(text, str(path), fallback)
+    return parse_text(text, source=str(path), fallback_title=fallback)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -121,6 +137,13 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
 
 def fold(text: str) -> str:
     return " ".join(text.split())
+
+
+def classify(line: str) -> str:
+    """The kind of a paragraph by its text alone: "scene_break", "note" or "text"."""
+    if _SCENE_BREAK.match(line):
+        return "scene_break"
+    return "note" if _NOTE.match(line) else "text"
 
 
 def _heading_title(line: str) -> str | None:
