@@ -20,7 +20,7 @@ import re
 from .draft import ChapterDraft, Draft
 from .html import Element, blocks
 
-_LANGUAGES = {
+LANGUAGES = {
     "english": "en", "español": "es", "français": "fr", "deutsch": "de", "italiano": "it",
     "português brasileiro": "pt", "português europeu": "pt", "русский": "ru", "日本語": "ja", "中文-普通话 國語": "zh",
     "polski": "pl", "nederlands": "nl", "svenska": "sv", "suomi": "fi", "türkçe": "tr", "한국어": "ko",
@@ -137,4 +137,4 @@ def _read_tags(dl: Element, draft: Draft) -> None:
                 values = [a.text() for a in e.find_all("a")] or [v.strip() for v in e.text().split(",")]
                 getattr(draft, _TAG_FIELDS[singular]).extend(v for v in values if v)
             elif key == "language":
-                draft.language = _LANGUAGES.get(e.text().lower(), draft.language)
+                draft.language = LANGUAGES.get(e.text().lower(), draft.language)
