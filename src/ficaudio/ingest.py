@@ -9,10 +9,12 @@ any page) and EPUB (from AO3 or FanFicFare) are read by the modules in `formats`
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from .errors import InputError
 from .model import Chapter, Paragraph, Work
+from .voices import Character
 
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -282,3 +284,37 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
         end_notes=tuple(end_notes),
         source=source,
     )
+
+
+_NOT_A_NAME = re.compile(r"^(?:original\b.*|others?(?:\(s\))?|everyone|reader|you|ensemble\b.*)$", re.I)
+_HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Lady|Lord|Captain|Capt)\.?$")
+
+
+def characters_from_tags(work: Work) -> tuple[Character, ...]:
+    """The cast the work's character tags name (AO3, FanFicFare), to seed auto mode.
+
+    "Lexie Grey" also answers to "Lexie" and "Grey", unless another tag shares that
+    part (two Greys make "Grey" ambiguous); a fandom suffix ("Mark Sloan (Grey's
+    Anatomy)") is dropped and a quoted nickname ('James "Bucky" Barnes') kept. Gender
+    is left unknown: tags do not say.
+    """
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for tag in work.characters:
+        name = re.sub(r"\s*\([^)]*\)\s*$", "", tag)
+        nicknames = tuple(fold(n) for n in re.findall(r"[\"\u201c]([^\"\u201d]+)[\"\u201d]", name))
+        name = fold(re.sub(r"[\"\u201c][^\"\u201d]*[\"\u201d]", " ", name))
+        if name and not _NOT_A_NAME.match(fold(tag)) and name not in (n for n, _ in found):
+            found.append((name, nicknames))
+    shared = Counter(part for name, _ in found for part in set(_name_parts(name)))
+    characters = []
+    for name, nicknames in found:
+        aliases = [*nicknames, *(p for p in _name_parts(name) if shared[p] == 1)]
+        characters.append(Character(name, tuple(dict.fromkeys(a for a in aliases if a != name)), "unknown"))
+    return tuple(characters)
+
+
+def _name_parts(name: str) -> list[str]:
+    words = [w for w in name.split() if not _HONORIFIC.match(w)]
+    if len(words) < 2:
+        return []
+    return [w for w in dict.fromkeys((words[0], words[-1])) if len(w.rstrip(".")) > 1]

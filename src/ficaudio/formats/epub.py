@@ -29,6 +29,7 @@ from .html import Element, blocks, parse_html
 MAX_ENTRIES = 5000
 MAX_UNPACKED = 200 * 1024 * 1024  # bytes, over the whole archive
 _CHUNK = 1 << 16
+_FRONT_MATTER_WORDS = 100
 _DOCUMENT_TYPES = {"application/xhtml+xml", "text/html", "application/xml"}
 _FFF_LABELS = {"fandom": "fandoms", "fandoms": "fandoms", "category": "fandoms", "characters": "characters",
                "relationships": "relationships", "pairing": "relationships", "pairings": "relationships",
@@ -261,17 +262,22 @@ def _fanficfare_titlepage(doc: Element, draft: Draft) -> None:
 
 def _read_generic(documents: list[tuple[Element, str]]) -> Draft:
     """A chapter per file that opens with a heading; a file without one continues the
-    chapter before (a long chapter split over files)."""
+    chapter before (a long chapter split over files). Short files before the first
+    heading are front matter (a title page, a contents list) and are left out."""
     draft = Draft()
+    pages = []
     for doc, title in documents:
         found = blocks(doc)
-        if not found:
-            continue
         heading = next((e for e in doc.elements() if e.tag in ("h1", "h2", "h3")), None)
-        if heading is not None and found[0].text == heading.text():
-            draft.chapters.append(ChapterDraft(heading.text()))
-            found = found[1:]
+        opens = heading is not None and bool(found) and found[0].text == heading.text()
+        pages.append((found[1:] if opens else found, heading.text() if opens else None, title))
+    any_heading = any(heading for _, heading, _ in pages)
+    for found, heading, title in pages:
+        if heading:
+            draft.chapters.append(ChapterDraft(heading))
         elif not draft.chapters:
+            if any_heading and sum(len(b.text.split()) for b in found) < _FRONT_MATTER_WORDS:
+                continue
             draft.chapters.append(ChapterDraft(title or None))
         draft.chapters[-1].body.extend(found)
     return draft
