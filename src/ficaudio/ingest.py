@@ -40,8 +40,6 @@ _FIELD = re.compile(r"^(?P<key>title|author|summary|fandom|rating)\s*:\s*(?P<val
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 _HEADER_WINDOW = 6  # paragraphs at the top that may hold the title block
-
-
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 _HTML_START = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S)
 
