@@ -189,3 +189,10 @@ def test_metadata_reaches_the_mp3_tags(reader, request, fake_voices, tmp_path):
     assert str(tags.getall("COMM")[0]) == "Lexie is thirty-one hours into a shift. Mark has opinions about that."
     chapters = [str(c.sub_frames["TIT2"]) for c in sorted(tags.getall("CHAP"), key=lambda c: c.start_time)]
     assert chapters == ["Introduction", "Chapter 1: The Night Shift", "Chapter 2: Morning Rounds"]
+
+
+def test_unclosed_tags_nest_no_deeper_than_python_can_walk(tmp_path):
+    path = tmp_path / "old.html"
+    path.write_text("<html><body>" + "<font size=2>" * 20000 + "<p>Hello.</p><p>Goodbye.</p></body></html>")
+    work = ingest(path)
+    assert [work.span(p.start, p.end) for p in work.chapters[0].paragraphs] == ["Hello.", "Goodbye."]

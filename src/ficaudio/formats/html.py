@@ -22,6 +22,9 @@ ITALIC = {"em", "i"}
 _CLOSES_P = BLOCK - {"body", "html"}
 _LIST_ITEMS = {"li": {"ul", "ol"}, "dt": {"dl"}, "dd": {"dl"}}
 _SPACE = re.compile(r"\s+")
+# Unclosed inline tags (old sites leave <font> open) would nest without end; past this
+# depth new elements stay flat, which keeps the walks below within Python's recursion limit.
+MAX_DEPTH = 200
 
 
 @dataclass
@@ -91,7 +94,7 @@ class _TreeBuilder(HTMLParser):
             self._close_item(tag)
         element = Element(tag, {k: v or "" for k, v in attrs})
         self.stack[-1].children.append(element)
-        if tag not in VOID:
+        if tag not in VOID and len(self.stack) < MAX_DEPTH:
             self.stack.append(element)
 
     def handle_startendtag(self, tag, attrs):
