@@ -73,25 +73,38 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
     Example:
       ficaudio render seeds/000_653e07ef9e538d7a.txt --out out
     """
-    from .render import RenderOptions, render as render_script
-    from .voices import check_cast
+    from .encode import Settings
+    from .sidecar import fresh_outputs, source_fingerprint
 
-    options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split)
+    voices_path = voices if voices is not None else Path(defaults.VOICES_FILE)
     for input_path in inputs:
+        started = time.monotonic()
+        fingerprint = None
+        if Path(input_path).is_file():
+            fingerprint = source_fingerprint(input_path, voices_path, (Settings(), split))
+        # Checked before anything heavy is imported: re-rendering unchanged files is instant.
+        fresh = fresh_outputs(out_dir, fingerprint) if fingerprint and not no_cache else None
+        if fresh is not None:
+            for mp3 in fresh:
+                click.echo(f"{mp3}: up to date")
+            continue
+        from .render import RenderOptions, render as render_script
+        from .voices import check_cast
+
         script, cast = _script(input_path, voices)
         check_cast(cast)
-        started = time.monotonic()
-        bar = None if quiet else _ProgressBar(f"{Path(input_path).name}")
+        options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split)
+        bar = None if quiet else _ProgressBar(Path(input_path).name)
         try:
-            result = render_script(script, cast, options, progress=bar.update if bar else None)
+            result = render_script(script, cast, options, progress=bar.update if bar else None,
+                                   source_fingerprint=fingerprint)
         finally:
             if bar:
                 bar.close()
-        if result.up_to_date:
-            click.echo(f"{result.outputs[0].mp3}: up to date", err=True)
         for o in result.outputs:
             minutes, seconds = divmod(int(round(o.duration)), 60)
-            click.echo(f"{o.mp3}  ({minutes}:{seconds:02d}, {len(o.chapters)} chapters)  transcript: {o.vtt}")
+            state = "up to date" if result.up_to_date else f"{minutes}:{seconds:02d}, {len(o.chapters)} chapters"
+            click.echo(f"{o.mp3}  ({state})  transcript: {o.vtt}")
         if not quiet and not result.up_to_date:
             click.echo(f"rendered in {time.monotonic() - started:.1f} s; "
                        f"{result.synthesized} lines synthesized, the rest from the cache", err=True)
