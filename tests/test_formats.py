@@ -145,6 +145,7 @@ def test_other_html_page(tmp_path):
 
 def test_other_epub_chapter_per_file(tmp_path):
     path = epub(tmp_path / "plain.epub", {
+        "blank.xhtml": "",
         "cover.xhtml": xhtml("<p>Storm Watch</p>"),
         "c1.xhtml": xhtml("<h2>The Cliff</h2><p>\"Run!\" she said.</p>"),
         "c1b.xhtml": xhtml("<p>They ran.</p>"),

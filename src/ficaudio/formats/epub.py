@@ -143,7 +143,7 @@ def _metadata(package) -> dict:
     for e in package.iter():
         name = _local(e.tag)
         text = " ".join((e.text or "").split())
-        if name in ("title", "creator", "description", "subject", "source", "language", "identifier") and text:
+        if name in ("title", "creator", "description", "source", "language", "identifier") and text:
             if name == "identifier" and not (_is_url(text.removeprefix("URL:")) or
                                              any(v == "URL" for k, v in e.attrib.items() if _local(k) == "scheme")):
                 continue
@@ -174,6 +174,8 @@ def _spine(package, opf_path: str, source: str) -> list[str]:
 def _document(archive: _Archive, path: str, source: str) -> tuple[Element, str]:
     """A spine file's body, and its <title>."""
     data = archive.read(path)
+    if not data.strip():
+        return Element("body"), ""  # an empty page (a cover placeholder) is no error
     head = data[:2048].decode("ascii", "replace")
     if re.search(r"<!ENTITY", head, re.I):
         raise InputError(f"{source}: refused: {path} in the EPUB declares XML entities, which a story never needs")
