@@ -172,7 +172,7 @@ def test_characters_from_tags():
 
 
 @needs_ffmpeg
-@pytest.mark.parametrize("reader", ["html", "fff_epub"])
+@pytest.mark.parametrize("reader", ["html", "fff_epub", "ao3_epub"])
 def test_metadata_reaches_the_mp3_tags(reader, request, fake_voices, tmp_path):
     from mutagen.id3 import ID3
 
