@@ -151,19 +151,21 @@ def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
     return _Reader(source).cast(data)
 
 
-def _refuse_tags(node, source):
+def _refuse_tags(node, source, line=""):
     """Refuse YAML tags that ask for Python objects: voices.yaml is plain data."""
     tag = getattr(node, "tag", None)
     value = getattr(tag, "value", None) if tag is not None else None
-    if value and value.startswith("!") and not value.startswith("tag:yaml.org,2002:"):
-        line = _line_of(node)
+    # "!!python/..." expands to a tag:yaml.org,2002:python/ tag, so the prefix alone proves nothing.
+    standard = value and value.startswith("tag:yaml.org,2002:") and not value.startswith("tag:yaml.org,2002:python/")
+    if value and not standard:
+        line = _line_of(node) or line
         raise VoicesError(f"{source}{line}: the YAML tag {value} is not allowed; voices.yaml holds plain values")
     if isinstance(node, dict):
-        for v in node.values():
-            _refuse_tags(v, source)
+        for k, v in node.items():
+            _refuse_tags(v, source, _line_of(node, k) or line)
     elif isinstance(node, list):
         for v in node:
-            _refuse_tags(v, source)
+            _refuse_tags(v, source, _line_of(node) or line)
 
 
 def _line_of(node, key=None) -> str:
@@ -174,7 +176,7 @@ def _line_of(node, key=None) -> str:
         line = lc.key(key)[0] if key is not None else lc.line
     except (KeyError, TypeError, AttributeError):
         return ""
-    return f":{line + 1}"
+    return f":{line + 1}" if isinstance(line, int) else ""
 
 
 class _Reader:
