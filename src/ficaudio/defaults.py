@@ -19,6 +19,7 @@ MP3_CHANNELS = 1
 MP3_BITRATE = "64k"
 
 # Pauses, in seconds.
+PAUSE_SENTENCE = 0.25  # between the pieces of a long paragraph
 PAUSE_TURN = 0.30  # between segments of one paragraph
 PAUSE_PARAGRAPH = 0.55
 PAUSE_SCENE = 1.40
