@@ -90,11 +90,12 @@ def _opens_sentence(text: str, i: int) -> bool:
     return j < 0 or text[j] in "\n\r:,"
 
 
-def find_quotes(text: str, paragraphs: list[tuple[int, int]], style: str) -> list[Quote]:
-    """Quote parts over a sequence of text paragraphs (spans), in order."""
+def find_quotes(text: str, paragraphs: list[tuple[int, int]], style: str, first_id: int = 0) -> list[Quote]:
+    """Quote parts over a sequence of text paragraphs (spans), in order; quotation ids
+    count from first_id so that they stay unique across chapters."""
     marks = "\"\u201c\u201d" if style == "double" else "'\u2018\u2019"
     quotes: list[Quote] = []
-    quote_id = -1
+    quote_id = first_id - 1
     carry = False  # a quotation left open at the previous paragraph's end
     for index, (p_start, p_end) in enumerate(paragraphs):
         roles = [
@@ -166,10 +167,12 @@ def split(work: Work, include_notes: bool = False) -> Script:
     chapters = []
     paragraph_index = 0
     scene = 0
+    next_id = 0
     for chapter in work.chapters:
         scene += 1
         readable = [p for p in chapter.paragraphs if p.kind == "text" or (include_notes and p.kind == "note")]
-        quotes = find_quotes(text, [(p.start, p.end) for p in readable], style)
+        quotes = find_quotes(text, [(p.start, p.end) for p in readable], style, next_id)
+        next_id = max((q.quote_id for q in quotes), default=next_id - 1) + 1
         segments: list[Segment] = []
         q = 0
         for paragraph in chapter.paragraphs:
