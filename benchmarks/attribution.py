@@ -84,7 +84,12 @@ def pdnc_cast(folder: Path) -> list[dict]:
 
 def pdnc_gold(folder: Path) -> list[dict]:
     """Gold quotations: spans, speaker names (main name and aliases) and quote type."""
-    names = {c["name"]: {c["name"], *c["aliases"]} for c in pdnc_cast(folder)}
+    cast = pdnc_cast(folder)
+    names = {c["name"]: {c["name"], *c["aliases"]} for c in cast}
+    # Some gold speakers are written as an alias of the character's main name.
+    for c in reversed(cast):
+        for alias in c["aliases"]:
+            names.setdefault(alias, names[c["name"]])
     gold = []
     with open(folder / "quotation_info.csv", encoding="utf-8") as f:
         for row in csv.DictReader(f):

@@ -41,7 +41,8 @@ def load_novel(folder: Path):
 
 def turn_labels(doc: Document, gold: list[dict]) -> list[str | None]:
     """The gold speaker of each turn: the one whose quotations overlap it most."""
-    spans = sorted((s, e, q["speaker"]) for q in gold for s, e in q["spans"])
+    canonical = {alias: c.name for c in doc.characters for alias in c.names}
+    spans = sorted((s, e, canonical.get(q["speaker"])) for q in gold for s, e in q["spans"])
     starts = [s for s, _, _ in spans]
     import bisect
 
