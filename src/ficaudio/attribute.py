@@ -50,6 +50,7 @@ SPEECH_VERBS = (
     "objected ejaculated remonstrated sneered nodded murmured observed thundered"
 ).replace(",", "").split()
 _VERB = r"(?:%s)" % "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True))
+_ARTICLES = {"the", "a", "an"}
 _SUBJECT_PRONOUNS = {"he": "male", "she": "female"}
 _TITLE_WORDS = r"(?:Mr|Mrs|Ms|Miss|Dr|St|Mme|Mlle|M)\."
 
@@ -93,25 +94,27 @@ class _Names:
         self.by_alias: dict[str, Character] = {}
         for c in characters:
             for alias in c.names:
-                key = " ".join(alias.split())
+                key = _key(alias)
                 if key:
                     self.by_alias.setdefault(key, c)
-        aliases = sorted(self.by_alias, key=len, reverse=True)
-        alternatives = "|".join(r"\s+".join(map(re.escape, a.split())) for a in aliases) or r"(?!x)x"
+        aliases = sorted({" ".join(a.split()) for c in characters for a in c.names if a.strip()}, key=len, reverse=True)
+        alternatives = "|".join(map(_alias_pattern, aliases)) or r"(?!x)x"
         self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
-        who = r"(?P<who>%s|[Hh]e|[Ss]he|I)" % alternatives
-        who2 = who.replace("?P<who>", "?P<who2>")
-        adverb = r"(?:\s+\w+ly)?"
-        # A tag right after a closing mark: "said Mara", "Mara said", "said he", "she went on".
+        who = r"(?:[Tt]he\s+)?(?P<who>%s|[Hh]e|[Ss]he|I)" % alternatives
+        verb = r"%s(?:\s+(?:out|up|back|again|aloud|on|in))?" % _VERB
+        aux = r"(?:(?:had|would|then|again|now|only|also|presently|at\s+once|at\s+last)\s+)*"
+        inverted = r"%s(?:\s+\w+ly)?\s+%s" % (verb, who)
+        direct = r"%s(?:,?\s+\w+ly,?)?\s+%s%s" % (who, aux, verb)
+        # Right after a closing mark: "said Mara", "Mara said", "said he", "she went on".
         self.tag_after = re.compile(
-            r"^[\s,;:.!?\u2014\-]*(?:(?:%s)%s\s+%s|%s(?:,?\s+\w+ly,?)?\s+(?:had\s+|would\s+|then\s+|again\s+)?%s)\b"
-            % (_VERB, adverb, who, who2, _VERB)
+            r"^[\s,;:.!?\u2014\-]*(?:%s|%s)\b" % (inverted, direct.replace("?P<who>", "?P<who2>"))
         )
-        # A tag right before an opening mark: "Mara said quietly:", "said Mara,".
-        self.tag_before = re.compile(
-            r"(?:^|[.!?;]\s+|,\s+|\s+and\s+)(?:%s(?:\s+\w+ly)?\s+(?:had\s+|then\s+)?%s(?:\s+(?:to|at)\s+\S+(?:\s+\S+)?)?"
-            r"|(?:%s)\s+%s)(?:\s+\w+ly)?\s*[,:\u2014\-]?\s*$" % (who, _VERB, _VERB, who2)
-        )
+        # Before an opening mark: "... and Mara said quietly:", "said Mara,".
+        self.tag_direct = re.compile(direct + r"\b")
+        self.tag_inverted = re.compile(r"^(?:and\s+|then\s+|but\s+)?%s\b" % inverted)
+        # "Then the Queen, quite out of breath, turned and said to Alice," names the Queen.
+        self.first_who = re.compile(r"(?<!\bto\s)(?<!\bat\s)(?<!\bof\s)(?<!\bwith\s)%s\b" % who)
+        self.speech_verb = re.compile(r"\b%s\b" % _VERB)
         self.other_after = re.compile(
             r"^[\s,;:.!?\u2014\-]*(?:(?:%s)\s+(?:the|his|her|my|a|an|its|their|our)\s+\w+|(?:the|his|her|my|a)\s+\w+\s+(?:%s))\b"
             % (_VERB, _VERB)
@@ -119,7 +122,22 @@ class _Names:
         self.subject = re.compile(r"(?:^|[.!?;]\s+|\u2014\s*)(?:%s|(?P<pronoun>He|She|he|she))\b" % who.replace("|[Hh]e|[Ss]he|I", ""))
 
     def character(self, alias: str) -> Character | None:
-        return self.by_alias.get(" ".join(alias.split()))
+        return self.by_alias.get(_key(alias))
+
+
+def _key(alias: str) -> str:
+    words = alias.split()
+    if words and words[0].lower() in _ARTICLES:
+        return " ".join(words).lower()
+    return " ".join(words)
+
+
+def _alias_pattern(alias: str) -> str:
+    """Names match case-sensitively (Will is not will); a descriptive alias ("The
+    Dormouse", "A Waiter") matches in any case, as narration writes "said the dormouse"."""
+    words = alias.split()
+    body = r"\s+".join(map(re.escape, words))
+    return "(?i:%s)" % body if words[0].lower() in _ARTICLES else body
 
 
 class Document:
@@ -236,9 +254,22 @@ class Document:
                 return ("other", "")
         before = segs[i - 1] if i > 0 and segs[i - 1].paragraph == s.paragraph else None
         if before is not None and before.kind != DIALOGUE:
-            m = self.names.tag_before.search(before.text[-200:])
+            who = self._tag_before(_last_sentence(before.text))
+            if who:
+                return self._who(who)
+        return None
+
+    def _tag_before(self, sentence: str) -> str | None:
+        matches = list(self.names.tag_direct.finditer(sentence))
+        if matches and len(sentence[matches[-1].end():].split()) <= 8:
+            return matches[-1].group("who")
+        m = self.names.tag_inverted.match(sentence)
+        if m:
+            return m.group("who")
+        if sentence.rstrip().endswith((",", ":", "\u2014")) and self.names.speech_verb.search(sentence):
+            m = self.names.first_who.search(sentence)
             if m:
-                return self._who(m.group("who") or m.group("who2"))
+                return m.group("who")
         return None
 
     def _who(self, who: str):
@@ -411,6 +442,14 @@ class Document:
             i -= 1
         return None
 
+
+
+_SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bM)[.!?][\"')\]]*\s+")
+
+
+def _last_sentence(text: str) -> str:
+    ends = list(_SENTENCE_END.finditer(text))
+    return text[ends[-1].end():] if ends else text
 
 
 @lru_cache(maxsize=1)
