@@ -51,6 +51,11 @@ SPEECH_VERBS = (
 ).replace(",", "").split()
 _VERB = r"(?:%s)" % "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True))
 _ARTICLES = {"the", "a", "an"}
+_TITLES = set(
+    "mr mrs ms miss dr sir lady lord madame mme mademoiselle mlle monsieur captain colonel general "
+    "professor aunt uncle count countess baron baroness prince princess king queen father mother "
+    "brother sister master mistress major doctor rev reverend young old little big poor dear my".split()
+)
 _SUBJECT_PRONOUNS = {"he": "male", "she": "female"}
 _TITLE_WORDS = r"(?:Mr|Mrs|Ms|Miss|Dr|St|Mme|Mlle|M)\."
 
@@ -97,7 +102,18 @@ class _Names:
                 key = _key(alias)
                 if key:
                     self.by_alias.setdefault(key, c)
-        aliases = sorted({" ".join(a.split()) for c in characters for a in c.names if a.strip()}, key=len, reverse=True)
+        # A cast entry "Bill Gorton" is also "Bill" and "Gorton", unless another
+        # character could be meant.
+        parts: dict[str, set[str]] = {}
+        for c in characters:
+            for alias in c.names:
+                for part in _name_parts(alias):
+                    parts.setdefault(part, set()).add(c.name)
+        by_name = {c.name: c for c in characters}
+        for part, owners in parts.items():
+            if len(owners) == 1 and part not in self.by_alias:
+                self.by_alias[part] = by_name[next(iter(owners))]
+        aliases = sorted(self.by_alias, key=len, reverse=True)
         alternatives = "|".join(map(_alias_pattern, aliases)) or r"(?!x)x"
         self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
         who = r"(?:[Tt]he\s+)?(?P<who>%s|[Hh]e|[Ss]he|I)" % alternatives
@@ -130,6 +146,17 @@ def _key(alias: str) -> str:
     if words and words[0].lower() in _ARTICLES:
         return " ".join(words).lower()
     return " ".join(words)
+
+
+def _name_parts(alias: str) -> list[str]:
+    """First and last word of a personal name ("Bill Gorton"), titles and particles left out."""
+    words = alias.split()
+    if len(words) < 2 or words[0].lower() in _ARTICLES:
+        return []
+    while words and (words[0].rstrip(".").lower() in _TITLES or "." in words[0]):
+        words = words[1:]
+    candidates = [words[0], words[-1]] if words else []
+    return [w for w in candidates if w[:1].isupper() and len(w) > 2 and w.isalpha() and w.lower() not in _TITLES]
 
 
 def _alias_pattern(alias: str) -> str:
