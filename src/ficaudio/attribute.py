@@ -26,7 +26,7 @@ import bisect
 import json
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -71,7 +71,7 @@ FEATURES = (
     "prev_1", "prev_2", "prev_1_adjacent", "prev_2_adjacent", "prev_1_same_para", "prev_3",
     "recent_1", "recent_2", "recent_3", "log_distance", "log_mentions", "log_tags",
     "narrator", "narrator_first_person_para", "narrator_no_narration", "no_narration_prev_2",
-    "gender_unknown", "in_window_after_only",
+    "gender_unknown", "in_window_after_only", "conv_named", "conv_pronoun_first", "conv_pronoun_only",
 )
 
 
@@ -89,7 +89,7 @@ class Turn:
     tag_other: bool = False  # a tag naming someone outside the cast ("said her mother")
     quote_text: str = ""
     narration: str = ""  # the narration of its paragraphs
-    candidates: list[str] = field(default_factory=list)
+    conversation: int = 0  # turns of one exchange, not parted by narration or a scene break
 
 
 class _Names:
@@ -259,6 +259,7 @@ class Document:
             if s.quote is not None:
                 quote_turn[s.quote] = t
             self.turn_of_segment[i] = t
+        self._build_conversations()
         for turn in self.turns:
             turn.quote_text = " ".join(segs[i].text for i in turn.segments)
             turn.narration = " ".join(
@@ -267,6 +268,28 @@ class Document:
                 for j in self.paragraph_segments.get(p, ())
                 if segs[j].kind != DIALOGUE
             )
+
+    def _build_conversations(self) -> None:
+        """Two narration-only paragraphs, a scene break or a chapter end part conversations.
+        Each conversation knows the characters its narration names, before or after a turn."""
+        bounds: list[tuple[int, int]] = []  # first and last paragraph of each conversation
+        previous = None
+        for turn in self.turns:
+            if previous is None or turn.scene != previous.scene or turn.paragraph - previous.last_paragraph > 2:
+                bounds.append((turn.paragraph, turn.last_paragraph))
+            else:
+                bounds[-1] = (bounds[-1][0], turn.last_paragraph)
+            turn.conversation = len(bounds) - 1
+            previous = turn
+        self.conversation_names: list[list[str]] = []
+        for first, last in bounds:
+            lo = bisect.bisect_left(self.mention_positions, self._paragraph_start(first - 1))
+            hi = bisect.bisect_left(self.mention_positions, self._paragraph_end(last))
+            counts: dict[str, int] = {}
+            for _, name, quoted in self.mentions[lo:hi]:
+                if not quoted:
+                    counts[name] = counts.get(name, 0) + 1
+            self.conversation_names.append(sorted(counts, key=counts.get, reverse=True))
 
     def _tag(self, i: int):
         """The speech tag beside dialogue segment i: after it, else before it."""
@@ -358,7 +381,13 @@ class Document:
         in_quote = set(self.names_in(turn.quote_text))
         addressed_prev = set(self.names_in(self.turns[t - 1].quote_text)) if adjacent_1 else set()
         para_names = self.names_in(turn.narration)
-        subject, subject_by_pronoun = self._subject(turn.narration, recent)
+        subject, subject_gender = self._subject(turn.narration, recent)
+        subject_by_pronoun = subject_gender is not None
+        conv_named = self.conversation_names[turn.conversation]
+        # The pronoun of the tag or beat, resolved within the conversation: "He sat down
+        # beside her" opening a scene means the man this conversation names, even later.
+        gender = turn.tag[1] if turn.tag and turn.tag[0] == "pronoun" else subject_gender
+        conv_gendered = [n for n in conv_named if gender and self.by_name[n].gender == gender and n not in in_quote]
         next_subject = self._next_paragraph_subject(turn, recent)
         tag_gender_order: list[str] = []
         if turn.tag and turn.tag[0] == "pronoun":
@@ -369,7 +398,7 @@ class Document:
         pool: list[str] = []
         if turn.tag and turn.tag[0] == "name":
             pool.append(turn.tag[1])
-        for n in [subject, *tag_gender_order[:2], *para_names, *prev_names, *recent, *after_names[:3]]:
+        for n in [subject, *tag_gender_order[:2], *para_names, *prev_names, *recent, *conv_named, *after_names[:3]]:
             if n and n not in pool:
                 pool.append(n)
         if self.narrator and self.narrator not in pool:
@@ -413,24 +442,24 @@ class Document:
                 1.0 if name == prev_2 and adjacent_2 and not turn.narration else 0.0,
                 1.0 if c.gender == "unknown" else 0.0,
                 1.0 if name in after_names and name not in recent else 0.0,
+                1.0 if name in conv_named else 0.0,
+                1.0 if conv_gendered[:1] == [name] else 0.0,
+                1.0 if conv_gendered == [name] else 0.0,
             ]
             out.append((name, f))
         return out
 
-    def _subject(self, narration: str, recent: list[str]) -> tuple[str | None, bool]:
+    def _subject(self, narration: str, recent: list[str]) -> tuple[str | None, str | None]:
         """The character who is the subject of a sentence of the narration (the beat),
-        and whether it was found through a pronoun."""
+        and the gender of the pronoun it was found through (None for a name)."""
         for m in self.names.subject.finditer(narration):
             if m.group("pronoun"):
                 gender = _SUBJECT_PRONOUNS[m.group("pronoun").lower()]
-                for n in recent:
-                    if self.by_name[n].gender == gender:
-                        return n, True
-                continue
+                return next((n for n in recent if self.by_name[n].gender == gender), None), gender
             c = self.names.character(m.group("who"))
             if c is not None:
-                return c.name, False
-        return None, False
+                return c.name, None
+        return None, None
 
     def _next_paragraph_subject(self, turn: Turn, recent: list[str]) -> str | None:
         """The first name that opens the next paragraph's narration, if it has no dialogue
