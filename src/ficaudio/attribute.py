@@ -71,7 +71,7 @@ FEATURES = (
     "prev_1", "prev_2", "prev_1_adjacent", "prev_2_adjacent", "prev_1_same_para", "prev_3",
     "recent_1", "recent_2", "recent_3", "log_distance", "log_mentions", "log_tags",
     "narrator", "narrator_first_person_para", "narrator_no_narration", "no_narration_prev_2",
-    "gender_unknown", "in_window_after_only", "conv_named", "conv_pronoun_first", "conv_pronoun_only",
+    "gender_unknown", "in_window_after_only", "conv_named", "conv_pronoun", "conv_pronoun_only",
 )
 
 
@@ -281,6 +281,7 @@ class Document:
                 bounds[-1] = (bounds[-1][0], turn.last_paragraph)
             turn.conversation = len(bounds) - 1
             previous = turn
+        self.conversation_bounds = bounds
         self.conversation_names: list[list[str]] = []
         for first, last in bounds:
             lo = bisect.bisect_left(self.mention_positions, self._paragraph_start(first - 1))
@@ -316,10 +317,14 @@ class Document:
         m = self.names.tag_inverted.match(sentence)
         if m:
             return m.group("who")
-        if sentence.rstrip().endswith((",", ":", "\u2014")) and self.names.speech_verb.search(sentence):
-            m = self.names.first_who.search(sentence)
+        if sentence.rstrip().endswith((",", ":", "\u2014")):
+            if self.names.speech_verb.search(sentence):
+                m = self.names.first_who.search(sentence)
+                if m:
+                    return m.group("who")
+            m = _VOICE.search(sentence)
             if m:
-                return m.group("who")
+                return "he" if m.group(1).lower() == "his" else "she"
         return None
 
     def _who(self, who: str):
@@ -384,10 +389,14 @@ class Document:
         subject, subject_gender = self._subject(turn.narration, recent)
         subject_by_pronoun = subject_gender is not None
         conv_named = self.conversation_names[turn.conversation]
-        # The pronoun of the tag or beat, resolved within the conversation: "He sat down
-        # beside her" opening a scene means the man this conversation names, even later.
-        gender = turn.tag[1] if turn.tag and turn.tag[0] == "pronoun" else subject_gender
-        conv_gendered = [n for n in conv_named if gender and self.by_name[n].gender == gender and n not in in_quote]
+        # A tag pronoun ("he said") is not the one the quotation addresses; a beat's
+        # subject ("She felt a hand on her arm") may well be.
+        tag_pronoun = turn.tag is not None and turn.tag[0] == "pronoun"
+        gender = turn.tag[1] if tag_pronoun else subject_gender
+        exclude = in_quote if tag_pronoun else ()
+        conv_gendered = [n for n in conv_named if gender and self.by_name[n].gender == gender and n not in exclude]
+        conv_resolved = self._resolve_in_conversation(turn, gender, exclude) if gender else None
+
         next_subject = self._next_paragraph_subject(turn, recent)
         tag_gender_order: list[str] = []
         if turn.tag and turn.tag[0] == "pronoun":
@@ -417,8 +426,8 @@ class Document:
                 1.0 if name in tag_gender_order[1:2] else 0.0,
                 1.0 if turn.tag and turn.tag[0] == "I" and name == self.narrator else 0.0,
                 1.0 if turn.tag_other else 0.0,
-                1.0 if subject == name and not (turn.tag and turn.tag[0] == "name") else 0.0,
-                1.0 if subject == name and subject_by_pronoun else 0.0,
+                1.0 if subject == name and not turn.tag else 0.0,
+                1.0 if subject == name and subject_by_pronoun and not turn.tag else 0.0,
                 1.0 if name in para_names else 0.0,
                 1.0 if para_names[:1] == [name] else 0.0,
                 1.0 if next_subject == name else 0.0,
@@ -443,11 +452,25 @@ class Document:
                 1.0 if c.gender == "unknown" else 0.0,
                 1.0 if name in after_names and name not in recent else 0.0,
                 1.0 if name in conv_named else 0.0,
-                1.0 if conv_gendered[:1] == [name] else 0.0,
+                1.0 if conv_resolved == name else 0.0,
                 1.0 if conv_gendered == [name] else 0.0,
             ]
             out.append((name, f))
         return out
+
+    def _resolve_in_conversation(self, turn: Turn, gender: str, exclude) -> str | None:
+        """A pronoun of this gender: the last such character the conversation named before
+        the turn, else the first it names after it ("He sat down beside her" opening a scene
+        means the man the scene names later)."""
+        first = self._paragraph_start(self.conversation_bounds[turn.conversation][0] - 1)
+        last = self._paragraph_end(self.conversation_bounds[turn.conversation][1])
+        fits = lambda n: n not in exclude and self.by_name[n].gender == gender  # noqa: E731
+        before = next((n for n in self.recent_narration_mentions(turn.start, first) if fits(n)), None)
+        if before:
+            return before
+        lo = bisect.bisect_left(self.mention_positions, turn.end)
+        hi = bisect.bisect_left(self.mention_positions, last)
+        return next((n for _, n, q in self.mentions[lo:hi] if not q and fits(n)), None)
 
     def _subject(self, narration: str, recent: list[str]) -> tuple[str | None, str | None]:
         """The character who is the subject of a sentence of the narration (the beat),
@@ -501,6 +524,10 @@ class Document:
 
 
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bM)[.!?][\"')\]]*\s+")
+
+
+# "... at his first words," before a quotation: whose words it is.
+_VOICE = re.compile(r"\b(his|her|His|Her)\s+(?:\w+\s+)?(?:words|voice|reply|answer|question|tone|response)\b")
 
 
 def _last_sentence(text: str) -> str:
