@@ -232,6 +232,8 @@ class Document:
         self.paragraph_segments: dict[int, list[int]] = {}
         for i, s in enumerate(segs):
             self.paragraph_segments.setdefault(s.paragraph, []).append(i)
+        self.first_paragraph = min(self.paragraph_segments, default=0)
+        self.last_paragraph = max(self.paragraph_segments, default=0)
         self.turns: list[Turn] = []
         self.turn_of_segment: dict[int, int] = {}
         quote_turn: dict[int, int] = {}
@@ -497,14 +499,14 @@ class Document:
         return None
 
     def _paragraph_start(self, paragraph: int) -> int:
-        paragraph = max(paragraph, min(self.paragraph_segments, default=0))
+        paragraph = max(paragraph, self.first_paragraph)
         while paragraph not in self.paragraph_segments and paragraph > 0:
             paragraph -= 1
         indices = self.paragraph_segments.get(paragraph)
         return self.segments[indices[0]].start if indices else 0
 
     def _paragraph_end(self, paragraph: int) -> int:
-        top = max(self.paragraph_segments, default=0)
+        top = self.last_paragraph
         paragraph = min(paragraph, top)
         while paragraph not in self.paragraph_segments and paragraph < top:
             paragraph += 1

@@ -43,7 +43,7 @@ _STOP = set(
 # Titles used with a first name ("Miss Elizabeth", "Sir Walter"); the others take surnames.
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
                       "Sister", "Brother", "Prince", "Princess"}
-_PLACE_BEFORE = re.compile(r"\b(?:in|at|to|from|into|near|towards|toward|through|of|for)\s+$")
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|to|from|into|near|towards|toward|through|of|for)\s+(?:the\s+)?$")
 _VERBS = "|".join(SPEECH_VERBS)
 
 
@@ -64,7 +64,7 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
             counter[form] += 1
             if name == m.group(2) and not m.group(1) and _sentence_start(source, m.start()):
                 initial[form] += 1
-            if _PLACE_BEFORE.search(source[max(0, m.start() - 12) : m.start()]):
+            if _PLACE_BEFORE.search(source[max(0, m.start() - 16) : m.start()]):
                 placed[form] += 1
     tags = Counter()
     tag = re.compile(r"(?:\b(?:%s)\s+(?:%s\s+)?(%s)|(?:(%s)\s+)?(%s)\s+(?:\w+ly\s+)?(?:%s))\b"
@@ -89,14 +89,24 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
 
     forms = [f for f in set(said) | set(heard) if is_name(f)]
     count = Counter({f: said[f] + heard[f] for f in forms})
-    groups = _group(forms, count, text)
+    groups = _group(forms, count)
+    # Characters known by a role: "said the Dormouse", "the General replied".
+    role = re.compile(r"\b(?:(?:%s)\s+the\s+(%s)|[Tt]he\s+(%s)\s+(?:\w+ly\s+)?(?:%s))\b" % (_VERBS, _WORD, _WORD, _VERBS))
+    roles = Counter(m.group(1) or m.group(2) for m in role.finditer(narration))
+    for word, n in roles.items():
+        if n >= 2 and word not in _STOP and not any(word in g.split() for g in groups):
+            form = f"The {word}"
+            count[form] = len(re.findall(r"\b[Tt]he %s\b" % word, text))
+            tags[word] += n
+            groups[form] = {form}
     scored = sorted(groups, key=lambda g: -sum(count[f] + 5 * tags[f.split()[-1]] for f in groups[g]))
+    genders = _genders(text, {key: groups[key] for key in scored[:limit]})
     characters = []
     for key in scored[:limit]:
         members = groups[key]
         canonical = max(members, key=lambda f: (count[f], len(f.split())))
         characters.append(
-            Character(canonical, tuple(sorted(members - {canonical})), _gender(text, members))
+            Character(canonical, tuple(sorted(members - {canonical})), genders[key])
         )
     return tuple(characters)
 
@@ -126,7 +136,7 @@ def _sentence_start(text: str, i: int) -> bool:
     return j < 0 or text[j] in ".!?\n:;\u2014"
 
 
-def _group(forms: list[str], count: Counter, text: str) -> dict[str, set[str]]:
+def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
     """Forms that name one person, keyed by their fullest form.
 
     "Jackson Avery" holds "Jackson", "Avery", "Dr. Avery" and "Dr. Jackson Avery"; a
@@ -189,22 +199,28 @@ def _title_gender(title: str) -> str | None:
     return "female" if t in _FEMALE_TITLES else "male" if t in _MALE_TITLES else None
 
 
-def _gender(text: str, forms) -> str:
-    votes = Counter()
-    for form in forms:
-        kind = _title_gender(form.split()[0])
-        if kind:
-            votes[kind] += 5
-    pattern = r"\b(?:%s)\b[^.!?\"\u201c\u201d]{0,60}?\b(he|him|his|she|hers|herself|himself)\b" % "|".join(
-        re.escape(f) for f in sorted(forms, key=len, reverse=True))
-    for m in re.finditer(pattern, text):
-        votes["male" if m.group(1) in ("he", "him", "his", "himself") else "female"] += 1
-    for m in re.finditer(r"\b(?:%s)\b[^.!?\n]{0,80}[.!?]\s+(He|She)\b" % "|".join(
-            re.escape(f) for f in sorted(forms, key=len, reverse=True)), text):
-        votes["male" if m.group(1) == "He" else "female"] += 1
-    male, female = votes["male"], votes["female"]
-    if male > 1.5 * female:
-        return "male"
-    if female > 1.5 * male:
-        return "female"
-    return "unknown"
+def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
+    """Gender of each group: its titles, and the pronouns that follow its names (in the
+    same sentence, or opening the next one). One pass over the text for all groups."""
+    votes: dict[str, Counter] = defaultdict(Counter)
+    owner = {}
+    for key, forms in groups.items():
+        for form in forms:
+            owner.setdefault(form, key)
+            kind = _title_gender(form.split()[0])
+            if kind:
+                votes[key][kind] += 5
+    if owner:
+        names = re.compile(r"\b(%s)\b" % "|".join(re.escape(f) for f in sorted(owner, key=len, reverse=True)))
+        follow = re.compile(r"[^.!?\"\u201c\u201d]{0,60}?\b(he|him|his|himself|she|hers|herself)\b"
+                            r"|[^.!?\n]{0,80}[.!?]\s+(He|She)\b")
+        for m in names.finditer(text):
+            f = follow.match(text, m.end())
+            if f:
+                pronoun = (f.group(1) or f.group(2)).lower()
+                votes[owner[m.group(1)]]["male" if pronoun in ("he", "him", "his", "himself") else "female"] += 1
+    out = {}
+    for key in groups:
+        male, female = votes[key]["male"], votes[key]["female"]
+        out[key] = "male" if male > 1.5 * female else "female" if female > 1.5 * male else "unknown"
+    return out
