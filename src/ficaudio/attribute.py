@@ -47,7 +47,7 @@ SPEECH_VERBS = (
     "persisted pursued resumed concluded echoed faltered cautioned commanded ordered interposed "
     "went cry ask reply answer exclaim observe remark return rejoin continue whisper shout "
     "cried, shrieked squeaked sang growled grumbled panted proceeded broke struck "
-    "objected ejaculated remonstrated sneered nodded murmured observed thundered"
+    "quoth objected ejaculated remonstrated sneered nodded murmured observed thundered"
 ).replace(",", "").split()
 _VERB = r"(?:%s)" % "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True))
 _ARTICLES = {"the", "a", "an"}

@@ -183,6 +183,7 @@ def split(work: Work, include_notes: bool = False) -> Script:
                 continue
             paragraph_index += 1
             cursor = paragraph.start
+            previous: Segment | None = None  # the last dialogue part of this paragraph
             while q < len(quotes) and quotes[q].start < paragraph.end:
                 quote = quotes[q]
                 q += 1
@@ -192,14 +193,25 @@ def split(work: Work, include_notes: bool = False) -> Script:
                 _narration(segments, text, cursor, mark_start, paragraph_index, scene)
                 s, e = _trim(text, quote.start, quote.end)
                 if e > s:
-                    segments.append(
-                        Segment(DIALOGUE, UNKNOWN, fold(text[s:e]), s, e, paragraph_index, quote.quote_id, 0.0, scene)
-                    )
+                    quote_id = quote.quote_id
+                    if previous is not None and _interrupted(previous.text, text[cursor:mark_start]):
+                        quote_id = previous.quote
+                    previous = Segment(DIALOGUE, UNKNOWN, fold(text[s:e]), s, e, paragraph_index, quote_id, 0.0, scene)
+                    segments.append(previous)
                 cursor = min(quote.end + (1 if quote.closed else 0), paragraph.end)
             _narration(segments, text, cursor, paragraph.end, paragraph_index, scene)
         if segments:
             chapters.append(ScriptChapter(chapter.title, tuple(segments)))
     return Script(work.title, work.author, tuple(chapters), work)
+
+
+def _interrupted(before: str, between: str) -> bool:
+    """Two quoted parts of a paragraph are one interrupted quotation when a short tag
+    parts them: "I think," she said, "we go." / "No." He shrugged, "Not now."."""
+    words = between.split()
+    if not words or len(words) > 12:
+        return False
+    return before.endswith((",", "\u2014", "-", "\u2013")) or between.rstrip().endswith((",", ":"))
 
 
 def _narration(segments, text, start, end, paragraph, scene):
