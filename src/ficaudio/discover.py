@@ -88,6 +88,11 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
         return tags[bare[-1]] >= 1 or away >= 2 or (away >= 1 and count >= 3) or heard[form] >= 3
 
     forms = [f for f in set(said) | set(heard) if is_name(f)]
+    # "Jackson Avery", seen once at a sentence start, is a name when "Jackson" is one.
+    accepted = {w for f in forms for w in f.split()}
+    forms += [f for f in set(said) | set(heard) if f not in forms and len(f.split()) > 1
+              and not any(w in _STOP for w in f.split()[1:])
+              and any(w in accepted for w in f.split() if w.rstrip(".") not in _TITLE_WORDS)]
     count = Counter({f: said[f] + heard[f] for f in forms})
     groups = _group(forms, count)
     # Characters known by a role: "said the Dormouse", "the General replied".
@@ -212,13 +217,14 @@ def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
                 votes[key][kind] += 5
     if owner:
         names = re.compile(r"\b(%s)\b" % "|".join(re.escape(f) for f in sorted(owner, key=len, reverse=True)))
-        follow = re.compile(r"[^.!?\"\u201c\u201d]{0,60}?\b(he|him|his|himself|she|hers|herself)\b"
+        # Subject and possessive pronouns: "Ann waved at him" says nothing of Ann.
+        follow = re.compile(r"[^.!?\"\u201c\u201d]{0,60}?\b(he|his|himself|she|hers|herself)\b"
                             r"|[^.!?\n]{0,80}[.!?]\s+(He|She)\b")
         for m in names.finditer(text):
             f = follow.match(text, m.end())
             if f:
                 pronoun = (f.group(1) or f.group(2)).lower()
-                votes[owner[m.group(1)]]["male" if pronoun in ("he", "him", "his", "himself") else "female"] += 1
+                votes[owner[m.group(1)]]["male" if pronoun in ("he", "his", "himself") else "female"] += 1
     out = {}
     for key in groups:
         male, female = votes[key]["male"], votes[key]["female"]
