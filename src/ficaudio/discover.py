@@ -93,6 +93,10 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
     forms += [f for f in set(said) | set(heard) if f not in forms and len(f.split()) > 1
               and not any(w in _STOP for w in f.split()[1:])
               and any(w in accepted for w in f.split() if w.rstrip(".") not in _TITLE_WORDS)]
+    # Then the parts of those full names, and short forms of a name said in dialogue ("Lex").
+    accepted = {w for f in forms for w in f.split()}
+    forms += [f for f in set(said) | set(heard) if f not in forms and len(f.split()) == 1
+              and (f in accepted or (heard[f] and len(f) >= 3 and any(a.startswith(f) for a in accepted)))]
     count = Counter({f: said[f] + heard[f] for f in forms})
     groups = _group(forms, count)
     # Characters known by a role: "said the Dormouse", "the General replied".
