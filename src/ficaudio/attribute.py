@@ -72,6 +72,7 @@ FEATURES = (
     "recent_1", "recent_2", "recent_3", "log_distance", "log_mentions", "log_tags",
     "narrator", "narrator_first_person_para", "narrator_no_narration", "no_narration_prev_2",
     "gender_unknown", "in_window_after_only", "conv_named", "conv_pronoun", "conv_pronoun_only",
+    "next_tag_1", "next_tag_2",
 )
 
 
@@ -384,6 +385,13 @@ class Document:
         adjacent_1 = bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph >= first_para - 1
         adjacent_2 = adjacent_1 and t >= 2 and self.turns[t - 2].last_paragraph >= self.turns[t - 1].paragraph - 1
         same_para_1 = bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph == first_para
+        # The named tags of the next turns, in a run of adjacent paragraphs: in an exchange
+        # the one tagged next is the listener, the one tagged after that likely speaks now.
+        next_1 = next_2 = None
+        if t + 1 < len(self.turns) and self._adjacent(t, t + 1):
+            next_1 = self._named_tag(t + 1)
+            if t + 2 < len(self.turns) and self._adjacent(t + 1, t + 2):
+                next_2 = self._named_tag(t + 2)
 
         in_quote = set(self.names_in(turn.quote_text))
         addressed_prev = set(self.names_in(self.turns[t - 1].quote_text)) if adjacent_1 else set()
@@ -456,9 +464,19 @@ class Document:
                 1.0 if name in conv_named else 0.0,
                 1.0 if conv_resolved == name else 0.0,
                 1.0 if conv_gendered == [name] else 0.0,
+                1.0 if next_1 == name else 0.0,
+                1.0 if next_2 == name else 0.0,
             ]
             out.append((name, f))
         return out
+
+    def _adjacent(self, a: int, b: int) -> bool:
+        return (self.turns[b].scene == self.turns[a].scene
+                and self.turns[b].paragraph - self.turns[a].last_paragraph <= 1)
+
+    def _named_tag(self, t: int) -> str | None:
+        tag = self.turns[t].tag
+        return tag[1] if tag and tag[0] == "name" else None
 
     def _resolve_in_conversation(self, turn: Turn, gender: str, exclude) -> str | None:
         """A pronoun of this gender: the last such character the conversation named before
