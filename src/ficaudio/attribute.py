@@ -112,6 +112,9 @@ class _Names:
                     parts.setdefault(part, set()).add(c.name)
         by_name = {c.name: c for c in characters}
         for part, owners in parts.items():
+            if len(owners) > 1:
+                # A bare surname shared by a family is the one called "Mr. Denham".
+                owners = {n for n in owners if f"Mr. {part}" in by_name[n].names}
             if len(owners) == 1 and part not in self.by_alias:
                 self.by_alias[part] = by_name[next(iter(owners))]
         aliases = sorted(self.by_alias, key=len, reverse=True)
