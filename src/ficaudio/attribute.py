@@ -125,12 +125,16 @@ class _Names:
         aux = r"(?:(?:had|would|then|again|now|only|also|presently|at\s+once|at\s+last)\s+)*"
         inverted = r"%s(?:\s+\w+ly)?\s+%s" % (verb, who)
         direct = r"%s(?:,?\s+\w+ly,?)?\s+%s%s" % (who, aux, verb)
+        # "... ," was Emma's reply / came Harry's answer / Emma's remark was: "..."
+        owned = r"%s(?:'s|\u2019s)\s+(?:\w+\s+){0,2}?(?:reply|answer|remark|words|exclamation|question|response|cry|injunction|observation)" % who
+        possessive_after = r"(?:was|were|came)\s+%s" % owned
         # Right after a closing mark: "said Mara", "Mara said", "said he", "she went on".
         self.tag_after = re.compile(
-            r"^[\s,;:.!?\u2014\-]*(?:%s|%s)\b" % (inverted, direct.replace("?P<who>", "?P<who2>"))
+            r"^[\s,;:.!?\u2014\-]*(?:%s|%s|%s)\b"
+            % (inverted, direct.replace("?P<who>", "?P<who2>"), possessive_after.replace("?P<who>", "?P<who3>"))
         )
         # Before an opening mark: "... and Mara said quietly:", "said Mara,".
-        self.tag_direct = re.compile(direct + r"\b")
+        self.tag_direct = re.compile(r"(?:%s|%s\s+(?:was|were))\b" % (direct, owned.replace("?P<who>", "?P<who2>")))
         self.tag_inverted = re.compile(r"^(?:and\s+|then\s+|but\s+)?%s\b" % inverted)
         # "Then the Queen, quite out of breath, turned and said to Alice," names the Queen.
         self.first_who = re.compile(r"(?<!\bto\s)(?<!\bat\s)(?<!\bof\s)(?<!\bwith\s)%s\b" % who)
@@ -306,7 +310,7 @@ class Document:
         if after is not None and after.kind != DIALOGUE:
             m = self.names.tag_after.match(after.text)
             if m:
-                return self._who(m.group("who") or m.group("who2"))
+                return self._who(m.group("who") or m.group("who2") or m.group("who3"))
             if self.names.other_after.match(after.text):
                 return ("other", "")
         before = segs[i - 1] if i > 0 and segs[i - 1].paragraph == s.paragraph else None
@@ -319,7 +323,7 @@ class Document:
     def _tag_before(self, sentence: str) -> str | None:
         matches = list(self.names.tag_direct.finditer(sentence))
         if matches and len(sentence[matches[-1].end():].split()) <= 8:
-            return matches[-1].group("who")
+            return matches[-1].group("who") or matches[-1].group("who2")
         m = self.names.tag_inverted.match(sentence)
         if m:
             return m.group("who")
