@@ -51,6 +51,13 @@ SPEECH_VERBS = (
 ).replace(",", "").split()
 _VERB = r"(?:%s)" % "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True))
 _ARTICLES = {"the", "a", "an"}
+# The gender of a role in a tag that names no cast member ("said his wife").
+_NOUN_GENDER = {w: "female" for w in (
+    "wife lady mother sister daughter girl woman aunt mistress queen niece widow maid grandmother "
+    "landlady duchess princess governess nurse mamma mama").split()}
+_NOUN_GENDER.update({w: "male" for w in (
+    "husband father brother son boy man uncle gentleman master king nephew squire landlord "
+    "grandfather duke prince fellow papa").split()})
 _TITLES = set(
     "mr mrs ms miss dr sir lady lord madame mme mademoiselle mlle monsieur captain colonel general "
     "professor aunt uncle count countess baron baroness prince princess king queen father mother "
@@ -65,7 +72,7 @@ _WINDOW_AFTER = 2
 _MAX_CANDIDATES = 10
 
 FEATURES = (
-    "tag_name", "tag_pronoun_1", "tag_pronoun_2", "tag_I", "tag_any_other",
+    "tag_name", "tag_pronoun_1", "tag_pronoun_2", "tag_I", "tag_other_gender",
     "beat_subject", "beat_pronoun_1", "para_mention", "para_mention_first", "next_para_subject",
     "in_quote", "addressed_by_prev",
     "prev_1", "prev_2", "prev_1_adjacent", "prev_2_adjacent", "prev_1_same_para", "prev_3",
@@ -87,7 +94,7 @@ class Turn:
     start: int
     end: int
     tag: tuple[str, str] | None = None  # ("name", canonical) | ("pronoun", gender) | ("I", "")
-    tag_other: bool = False  # a tag naming someone outside the cast ("said her mother")
+    tag_other: str | None = None  # gender of a tag naming no cast member ("said her mother")
     quote_text: str = ""
     narration: str = ""  # the narration of its paragraphs
     conversation: int = 0  # turns of one exchange, not parted by narration or a scene break
@@ -140,7 +147,8 @@ class _Names:
         self.first_who = re.compile(r"(?<!\bto\s)(?<!\bat\s)(?<!\bof\s)(?<!\bwith\s)%s\b" % who)
         self.speech_verb = re.compile(r"\b%s\b" % _VERB)
         self.other_after = re.compile(
-            r"^[\s,;:.!?\u2014\-]*(?:(?:%s)\s+(?:the|his|her|my|a|an|its|their|our)\s+\w+|(?:the|his|her|my|a)\s+\w+\s+(?:%s))\b"
+            r"^[\s,;:.!?\u2014\-]*(?:(?:%s)\s+(?:the|his|her|my|a|an|its|their|our)\s+(?:\w+\s+)?(?P<noun>\w+)"
+            r"|(?:the|his|her|my|a)\s+(?:\w+\s+)?(?P<noun2>\w+)\s+(?:%s))\b"
             % (_VERB, _VERB)
         )
         self.subject = re.compile(r"(?:^|[.!?;]\s+|\u2014\s*)(?:%s|(?P<pronoun>He|She|he|she))\b" % who.replace("|[Hh]e|[Ss]he|I", ""))
@@ -265,7 +273,7 @@ class Document:
             if tag and tag[0] != "other" and (turn.tag is None or (tag[0] == "name" and turn.tag[0] != "name")):
                 turn.tag = tag
             if tag and tag[0] == "other":
-                turn.tag_other = True
+                turn.tag_other = tag[1]
             if s.quote is not None:
                 quote_turn[s.quote] = t
             self.turn_of_segment[i] = t
@@ -311,8 +319,9 @@ class Document:
             m = self.names.tag_after.match(after.text)
             if m:
                 return self._who(m.group("who") or m.group("who2") or m.group("who3"))
-            if self.names.other_after.match(after.text):
-                return ("other", "")
+            m = self.names.other_after.match(after.text)
+            if m:
+                return ("other", _NOUN_GENDER.get((m.group("noun") or m.group("noun2")).lower(), "unknown"))
         before = segs[i - 1] if i > 0 and segs[i - 1].paragraph == s.paragraph else None
         if before is not None and before.kind != DIALOGUE:
             who = self._tag_before(_last_sentence(before.text))
@@ -442,7 +451,7 @@ class Document:
                 1.0 if tag_gender_order[:1] == [name] else 0.0,
                 1.0 if name in tag_gender_order[1:2] else 0.0,
                 1.0 if turn.tag and turn.tag[0] == "I" and name == self.narrator else 0.0,
-                1.0 if turn.tag_other else 0.0,
+                1.0 if turn.tag_other not in (None, "unknown") and c.gender == turn.tag_other else 0.0,
                 1.0 if subject == name and not turn.tag else 0.0,
                 1.0 if subject == name and subject_by_pronoun and not turn.tag else 0.0,
                 1.0 if name in para_names else 0.0,
