@@ -197,12 +197,6 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
     return groups
 
 
-def _conflicting_title(title: str, members: set[str]) -> bool:
-    """"Mrs. Bennet" does not join a group whose titles say it is a man, and so on."""
-    kind = _title_gender(title)
-    return kind is not None and any(_title_gender(m.split()[0].rstrip(".")) not in (None, kind) for m in members)
-
-
 def _title_gender(title: str) -> str | None:
     t = title.rstrip(".").lower()
     return "female" if t in _FEMALE_TITLES else "male" if t in _MALE_TITLES else None
