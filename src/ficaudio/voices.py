@@ -104,7 +104,7 @@ def normalise_gender(value) -> str:
     return _GENDER_WORDS.get(str(value).strip().lower(), "unknown")
 
 
-def load_cast(path: str | Path | None, required: bool = False, check_voices: bool = True) -> Cast:
+def load_cast(path: str | Path | None, required: bool = False) -> Cast:
     """Read voices.yaml. With no file (and not required), the default cast."""
     if path is None:
         path = Path(defaults.VOICES_FILE)
@@ -119,10 +119,7 @@ def load_cast(path: str | Path | None, required: bool = False, check_voices: boo
         raw = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise VoicesError(f"{path}: cannot read the voices file ({exc})") from exc
-    cast = parse_cast(raw, str(path))
-    if check_voices:
-        check_cast(cast)
-    return cast
+    return parse_cast(raw, str(path))
 
 
 def _yaml():
@@ -305,7 +302,8 @@ def _default_voice_for(engine: str) -> str:
 
 
 def check_cast(cast: Cast) -> None:
-    """Check every profile's voice against its engine, before any audio is made."""
+    """Check the voice of every profile the render can use against its engine, before
+    any audio is made."""
     from .engines import get_engine
 
     for label, profile in cast.profiles().items():

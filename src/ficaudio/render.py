@@ -1,0 +1,341 @@
+"""Run the whole pipeline for one script: synthesize, assemble, encode, tag, transcribe.
+
+Audio streams through in units of a few minutes, so memory stays flat however long
+the book. Synthesis runs in worker processes, encoding in parallel ffmpeg processes;
+both go through the cache, so an unchanged line or unit is never made twice. Every
+output is written under a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, defaults, sidecar
+from . import cache as cachemod
+from .assemble import Part, plan, silence
+from .encode import ENCODER_DELAY, FRAME_SAMPLES, Settings, count_frames, encode_pcm
+from .errors import OutputError
+from .model import Script
+from .synthesize import Synthesizer
+from .tag import ChapterMark, Tags, write_tags
+from .transcript import Cue, webvtt
+from .voices import Cast
+
+UNIT_MIN_SECONDS = 20
+UNIT_MAX_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    out_dir: Path = Path(defaults.OUT_DIR)
+    jobs: int | None = None
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    split: bool = False
+    settings: Settings = Settings()
+
+
+@dataclass(frozen=True)
+class Output:
+    mp3: Path
+    vtt: Path
+    duration: float
+    chapters: tuple[ChapterMark, ...]
+
+
+@dataclass
+class RenderResult:
+    outputs: list[Output] = field(default_factory=list)
+    sidecar: Path | None = None
+    synthesized: int = 0  # lines that were not in the cache
+    up_to_date: bool = False
+
+
+def slugify(title: str) -> str:
+    """A file name from a title: ASCII letters, digits and dashes, never a path."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    text = re.sub(r"['\u2019]", "", text.lower())
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].strip("-")
+    return slug or "audiobook"
+
+
+def _fingerprint(parts: list[Part], tags: Tags, options: RenderOptions) -> str:
+    items = [[p.title, [[i.line.key, i.speaker, i.text, i.pause] for i in p.items]] for p in parts]
+    return cachemod.key("render", __version__, items, tags, options.settings, options.split)
+
+
+def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
+           source_fingerprint: str | None = None) -> RenderResult:
+    """Render `script` into options.out_dir. `progress(done, total)` is called as lines
+    finish; `source_fingerprint` (see sidecar.py) is recorded for up_to_date()."""
+    parts = plan(script, cast)
+    tags = _tags(script, cast, cover=None)
+    out_dir = _prepare_out_dir(options.out_dir)
+    slug = slugify(script.title)
+    meta_path = out_dir / f"{slug}{sidecar.SUFFIX}"
+    fingerprint = _fingerprint(parts, tags, options)
+    previous = sidecar.read(meta_path)
+    if previous and previous.get("fingerprint") == fingerprint and sidecar.intact(out_dir, previous):
+        if source_fingerprint and previous.get("source_fingerprint") != source_fingerprint:
+            previous["source_fingerprint"] = source_fingerprint
+            cachemod.write_atomic(meta_path, json.dumps(previous, indent=2, ensure_ascii=False).encode("utf-8"))
+        return RenderResult(_outputs_from(out_dir, previous), meta_path, 0, True)
+
+    tmp_cache = None
+    if options.use_cache:
+        store = cachemod.Cache(options.cache_dir)
+    else:
+        tmp_cache = tempfile.TemporaryDirectory(prefix="ficaudio-nocache-")
+        store = cachemod.Cache(Path(tmp_cache.name))
+    try:
+        with Synthesizer(store, options.jobs) as synth:
+            lines = [item.line for part in parts for item in part.items]
+            synthesized = synth.submit(lines)
+            # The workers are busy now: draw the cover meanwhile.
+            tags = _tags(script, cast, cover=_cover(script, cast, store))
+            groups = [[i] for i in range(len(parts))] if options.split else [list(range(len(parts)))]
+            total = len(lines)
+            counter = _Counter(progress, total)
+            outputs = []
+            for n, group in enumerate(groups, 1):
+                name = slug if not options.split else f"{slug}-{n:02d}"
+                track = (n, len(groups)) if options.split else (1, 1)
+                group_tags = tags if not options.split else _chapter_tags(tags, parts[group[0]].title, track)
+                outputs.append(
+                    _render_file(out_dir / f"{name}.mp3", [parts[i] for i in group], synth, store,
+                                 options, group_tags, counter)
+                )
+        _write_sidecar(meta_path, script, tags, outputs, fingerprint, source_fingerprint, options)
+        return RenderResult(outputs, meta_path, synthesized)
+    finally:
+        if tmp_cache is not None:
+            tmp_cache.cleanup()
+
+
+class _Counter:
+    def __init__(self, callback, total):
+        self.callback, self.total, self.done = callback, total, 0
+
+    def step(self):
+        self.done += 1
+        if self.callback:
+            self.callback(self.done, self.total)
+
+
+def _prepare_out_dir(path: Path) -> Path:
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {path} ({exc.strerror}); choose another with --out") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OutputError(f"the output folder {path} is not writable; choose another with --out")
+    return path
+
+
+def _unit_samples(parts: list[Part], jobs: int) -> int:
+    """Unit length: enough units to keep every core encoding, few enough that ffmpeg's
+    start-up cost stays small."""
+    words = sum(len(i.text.split()) for p in parts for i in p.items)
+    seconds = words * 60 / defaults.RATE
+    target = min(UNIT_MAX_SECONDS, max(UNIT_MIN_SECONDS, seconds / (3 * jobs)))
+    return int(target * defaults.WORK_RATE)
+
+
+def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, options, tags, counter) -> Output:
+    settings = options.settings
+    jobs = synth.jobs
+    unit_target = _unit_samples(parts, jobs)
+    tmp = path.with_name(f".{path.name}.part")
+    cue_marks: list[tuple[int, int, int, str, str]] = []  # unit, start, end, speaker, text
+    chapter_marks: list[tuple[int, int, str]] = []  # unit, offset, title
+    unit: list[bytes] = []
+    unit_len = 0
+    unit_index = 0
+    pending: deque = deque()
+    frames: list[int] = []
+
+    encoders = ThreadPoolExecutor(max_workers=jobs)
+
+    def encode_unit(pcm: bytes) -> bytes:
+        k = cachemod.key("mp3", 1, settings, _digest(pcm))
+        hit = store.get("units", k, ".mp3") if options.use_cache else None
+        if hit is not None:
+            return hit.read_bytes()
+        data = encode_pcm(pcm, defaults.WORK_RATE, settings)
+        if options.use_cache:
+            store.put("units", k, ".mp3", data)
+        return data
+
+    def drain(out, keep: int):
+        while len(pending) > keep:
+            data = pending.popleft().result()
+            frames.append(count_frames(data))
+            out.write(data)
+
+    def flush(out):
+        nonlocal unit, unit_len, unit_index
+        if unit_len:
+            pending.append(encoders.submit(encode_unit, b"".join(unit)))
+            unit, unit_len = [], 0
+            unit_index += 1
+            drain(out, 2 * jobs)  # bounded: memory stays flat
+
+    try:
+        with open(tmp, "wb") as out:
+            for part in parts:
+                for n, item in enumerate(part.items):
+                    gap = silence(item.pause)
+                    if unit_len >= unit_target:
+                        # Cut in the middle of the pause: each unit starts and ends in
+                        # silence, where the encoder's priming and padding go unheard.
+                        half = len(gap) // 4 * 2
+                        unit.append(gap[:half])
+                        unit_len += half // 2
+                        flush(out)
+                        gap = gap[half:]
+                    if n == 0:
+                        chapter_marks.append((unit_index, unit_len, part.title))
+                    unit.append(gap)
+                    unit_len += len(gap) // 2
+                    clip = synth.clip(item.line)
+                    cue_marks.append((unit_index, unit_len, unit_len + clip.samples, item.speaker, item.text))
+                    unit.append(clip.pcm)
+                    unit_len += clip.samples
+                    counter.step()
+            unit.append(silence(defaults.PAUSE_END))
+            unit_len += int(round(defaults.PAUSE_END * defaults.WORK_RATE))
+            flush(out)
+            drain(out, 0)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    finally:
+        # On Ctrl-C or an error, queued units are dropped rather than encoded.
+        encoders.shutdown(wait=True, cancel_futures=True)
+
+    # Time of a work-rate sample offset inside a unit, in seconds of the decoded MP3.
+    scale = settings.rate / defaults.WORK_RATE
+    starts = [0]
+    for n in frames:
+        starts.append(starts[-1] + n * FRAME_SAMPLES)
+
+    def at(unit_no: int, offset: int) -> float:
+        return (starts[unit_no] + ENCODER_DELAY + offset * scale) / settings.rate
+
+    duration = starts[-1] / settings.rate
+    cues = [Cue(at(u, s), at(u, e), speaker, text) for u, s, e, speaker, text in cue_marks]
+    chapter_times = [at(u, o) for u, o, _ in chapter_marks]
+    chapter_times[0] = 0.0
+    chapters = tuple(
+        ChapterMark(title, int(round(start * 1000)), int(round(end * 1000)))
+        for (_, _, title), start, end in zip(chapter_marks, chapter_times, chapter_times[1:] + [duration])
+    )
+    try:
+        write_tags(tmp, tags, list(chapters))
+        vtt = path.with_suffix(".vtt")
+        cachemod.write_atomic(vtt, webvtt(cues).encode("utf-8"))
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    return Output(path, vtt, duration, chapters)
+
+
+def _digest(pcm: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(pcm).hexdigest()
+
+
+def _fandom(script: Script) -> str | None:
+    work = script.work
+    return ", ".join(work.fandoms) if work and work.fandoms else None
+
+
+def _cover(script: Script, cast: Cast, store: cachemod.Cache) -> tuple[bytes, str]:
+    """The user's cover, or a generated one (kept in the cache: drawing it takes a while)."""
+    from .cover import generate_cover, load_cover
+
+    if cast.cover:
+        return load_cover(cast.cover)
+    k = cachemod.key("cover", 1, script.title, script.author, _fandom(script))
+    hit = store.get("covers", k, ".png")
+    if hit is not None:
+        return hit.read_bytes(), "image/png"
+    data = generate_cover(script.title, script.author, _fandom(script))
+    store.put("covers", k, ".png", data)
+    return data, "image/png"
+
+
+def _tags(script: Script, cast: Cast, cover: tuple[bytes, str] | None) -> Tags:
+    """The tags; without `cover` (not yet drawn) they still fingerprint the render, the
+    cover then being named by its source."""
+    work = script.work
+    data, mime = cover if cover else (None, cast.cover or "generated")
+    return Tags(
+        title=script.title,
+        author=script.author,
+        album=script.title,
+        summary=work.summary if work else "",
+        cover=data,
+        cover_mime=mime,
+        fandom=_fandom(script),
+        url=work.url if work else None,
+        language=work.language if work else "en",
+    )
+
+
+def _chapter_tags(tags: Tags, title: str, track: tuple[int, int]) -> Tags:
+    from dataclasses import replace
+
+    return replace(tags, title=title, track=track)
+
+
+def _outputs_from(out_dir: Path, meta: dict) -> list[Output]:
+    return [
+        Output(out_dir / f["mp3"], out_dir / f["vtt"], f["duration"],
+               tuple(ChapterMark(c["title"], c["start_ms"], c["end_ms"]) for c in f["chapters"]))
+        for f in meta["files"]
+    ]
+
+
+def _write_sidecar(path: Path, script: Script, tags: Tags, outputs: list[Output], fingerprint: str,
+                   source_fingerprint: str | None, options) -> None:
+    """Metadata for `ficaudio feed` and for skipping a render that is already done."""
+    work = script.work
+    meta = {
+        "ficaudio": __version__,
+        "fingerprint": fingerprint,
+        "source_fingerprint": source_fingerprint,
+        "title": script.title,
+        "author": script.author,
+        "summary": tags.summary,
+        "fandoms": list(work.fandoms) if work else [],
+        "url": tags.url,
+        "language": tags.language,
+        "source": os.path.basename(work.source) if work and work.source else None,
+        "settings": {"rate": options.settings.rate, "channels": options.settings.channels,
+                     "bitrate": options.settings.bitrate},
+        "files": [
+            {
+                "mp3": o.mp3.name,
+                "vtt": o.vtt.name,
+                "bytes": o.mp3.stat().st_size,
+                "duration": round(o.duration, 3),
+                "chapters": [{"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in o.chapters],
+            }
+            for o in outputs
+        ],
+    }
+    cachemod.write_atomic(path, json.dumps(meta, indent=2, ensure_ascii=False).encode("utf-8"))

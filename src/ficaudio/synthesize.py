@@ -1,0 +1,170 @@
+"""Stage 4: turn lines of text into audio clips, in parallel, through the cache.
+
+Every clip is mono 16-bit PCM at defaults.WORK_RATE. pyttsx3 holds one engine per
+process, so parallel synthesis uses worker processes; each keeps its engines loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydub import AudioSegment
+
+from . import cache as cachemod
+from . import defaults
+from .engines import get_engine
+from .errors import EngineError, FicaudioError
+from .voices import VoiceProfile
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Immutable mono 16-bit PCM audio."""
+
+    pcm: bytes
+    rate: int = defaults.WORK_RATE
+
+    @property
+    def samples(self) -> int:
+        return len(self.pcm) // 2
+
+    def segment(self) -> AudioSegment:
+        return AudioSegment(data=self.pcm, sample_width=2, frame_rate=self.rate, channels=1)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One thing to say, in one voice. `text` is already what the engine should read."""
+
+    text: str
+    profile: VoiceProfile
+
+    @property
+    def key(self) -> str:
+        return line_key(self.text, self.profile)
+
+
+@lru_cache(maxsize=None)
+def _engine_version(name: str) -> str:
+    return get_engine(name).version()
+
+
+def line_key(text: str, profile: VoiceProfile) -> str:
+    return cachemod.key("segment", 2, _engine_version(profile.engine), profile, text, defaults.WORK_RATE)
+
+
+def apply_pronunciations(text: str, pronunciations) -> str:
+    """Whole-word, case-insensitive replacements from voices.yaml's `pronunciations`."""
+    for word, said in pronunciations:
+        text = re.sub(r"(?<!\w)%s(?!\w)" % re.escape(word), said.replace("\\", "\\\\"), text, flags=re.IGNORECASE)
+    return text
+
+
+def to_clip(audio: AudioSegment) -> Clip:
+    if audio.channels != 1:
+        audio = audio.set_channels(1)
+    if audio.sample_width != 2:
+        audio = audio.set_sample_width(2)
+    if audio.frame_rate != defaults.WORK_RATE:
+        audio = audio.set_frame_rate(defaults.WORK_RATE)
+    return Clip(audio.raw_data)
+
+
+def synthesize_line(line: Line) -> Clip:
+    """Synthesize one line now, in this process, without the cache."""
+    from .loudness import level
+
+    audio = get_engine(line.profile.engine).synthesize(line.text, line.profile)
+    return level(to_clip(audio), line.profile.volume)
+
+
+def _work(text: str, profile: VoiceProfile, key: str, root: str) -> int:
+    store = cachemod.Cache(root)
+    if store.get("segments", key, ".pcm") is None:
+        clip = synthesize_line(Line(text, profile))
+        store.put("segments", key, ".pcm", clip.pcm)
+    return key
+
+
+def _context():
+    """Workers are forked: they start at once, with every module and espeak-ng already
+    loaded. That is safe because we run espeak-ng in its synchronous mode, which starts
+    no threads, and the pool forks all its workers before it starts its own thread."""
+    import multiprocessing as mp
+
+    return mp.get_context("fork")
+
+
+def _quiet_worker():
+    # Ctrl-C is the parent's to handle; workers just stop when told.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Synthesizer:
+    """Runs synthesis jobs over `jobs` processes, storing clips in the cache."""
+
+    def __init__(self, store: cachemod.Cache, jobs: int | None = None):
+        self.store = store
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: dict[str, Future] = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close(cancel=exc[0] is not None)
+
+    def close(self, cancel: bool = False):
+        if self._pool is not None:
+            if cancel:
+                for f in self._futures.values():
+                    f.cancel()
+                for proc in list(getattr(self._pool, "_processes", {}).values()):
+                    proc.terminate()
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+
+    def submit(self, lines) -> int:
+        """Queue every line not already cached; returns how many were queued."""
+        queued = 0
+        for line in lines:
+            key = line.key
+            if key in self._futures or self.store.get("segments", key, ".pcm") is not None:
+                continue
+            if self.jobs == 1:
+                self._futures[key] = _done(key)
+                _work(line.text, line.profile, key, str(self.store.root))
+            else:
+                if self._pool is None:
+                    self._pool = ProcessPoolExecutor(self.jobs, _context(), initializer=_quiet_worker)
+                self._futures[key] = self._pool.submit(_work, line.text, line.profile, key, str(self.store.root))
+            queued += 1
+        return queued
+
+    def clip(self, line: Line) -> Clip:
+        key = line.key
+        future = self._futures.get(key)
+        if future is not None:
+            try:
+                future.result()
+            except FicaudioError:
+                raise
+            except Exception as exc:  # a crash inside an engine
+                raise EngineError(f"the {line.profile.engine} engine failed on {line.text[:40]!r}: {exc}") from exc
+        path = self.store.get("segments", key, ".pcm")
+        if path is None:
+            _work(line.text, line.profile, key, str(self.store.root))
+            path = self.store.path("segments", key, ".pcm")
+        return Clip(path.read_bytes())
+
+
+def _done(value) -> Future:
+    f: Future = Future()
+    f.set_result(value)
+    return f

@@ -1,0 +1,86 @@
+"""Stage 6: ID3 tags, cover art and chapters for podcast apps and players.
+
+Chapters are ID3v2 CHAP frames, each with a TIT2 title, listed in order by a top-level
+CTOC. ID3v2.3 is written because FFmpeg 5.1's ffprobe drops chapters with large
+subframes in v2.4. One CTOC holds at most 255 entries, so longer books nest CTOCs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import defaults
+
+CTOC_LIMIT = 255
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Tags:
+    title: str
+    author: str | None
+    album: str
+    summary: str = ""
+    track: tuple[int, int] = (1, 1)
+    cover: bytes | None = None
+    cover_mime: str = "image/png"
+    fandom: str | None = None
+    url: str | None = None
+    language: str = "en"
+
+
+def write_tags(path, tags: Tags, chapters: list[ChapterMark]) -> None:
+    from mutagen.id3 import (
+        APIC, CHAP, COMM, CTOC, CTOCFlags, ID3, TALB, TCON, TIT2, TLAN, TPE1, TPE2, TRCK, TXXX, WOAS,
+    )
+
+    id3 = ID3()
+    author = tags.author or defaults.UNKNOWN_AUTHOR
+    id3.add(TIT2(encoding=3, text=tags.title))
+    id3.add(TPE1(encoding=3, text=author))
+    id3.add(TPE2(encoding=3, text=author))
+    id3.add(TALB(encoding=3, text=tags.album))
+    id3.add(TCON(encoding=3, text=defaults.GENRE))
+    id3.add(TRCK(encoding=3, text=f"{tags.track[0]}/{tags.track[1]}"))
+    id3.add(TLAN(encoding=3, text=_iso639_2(tags.language)))
+    if tags.summary:
+        id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.summary))
+    if tags.fandom:
+        id3.add(TXXX(encoding=3, desc="FANDOM", text=tags.fandom))
+    if tags.url:
+        id3.add(TXXX(encoding=3, desc="SOURCE URL", text=tags.url))
+        id3.add(WOAS(url=tags.url))
+    if tags.cover:
+        id3.add(APIC(encoding=3, mime=tags.cover_mime, type=3, desc="Cover", data=tags.cover))
+
+    ids = [f"chp{i}" for i in range(len(chapters))]
+    for cid, ch in zip(ids, chapters):
+        id3.add(CHAP(element_id=cid, start_time=ch.start_ms, end_time=ch.end_ms,
+                     start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
+                     sub_frames=[TIT2(encoding=3, text=ch.title)]))
+    flags = CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
+    if len(ids) <= CTOC_LIMIT:
+        id3.add(CTOC(element_id="toc", flags=flags, child_element_ids=ids,
+                     sub_frames=[TIT2(encoding=3, text=tags.title)]))
+    else:
+        groups = [ids[i : i + CTOC_LIMIT] for i in range(0, len(ids), CTOC_LIMIT)]
+        children = []
+        for n, group in enumerate(groups):
+            cid = f"toc{n}"
+            children.append(cid)
+            id3.add(CTOC(element_id=cid, flags=CTOCFlags.ORDERED, child_element_ids=group,
+                         sub_frames=[TIT2(encoding=3, text=f"{chapters[n * CTOC_LIMIT].title} ...")]))
+        id3.add(CTOC(element_id="toc", flags=flags, child_element_ids=children,
+                     sub_frames=[TIT2(encoding=3, text=tags.title)]))
+    id3.save(str(path), v2_version=3)
+
+
+def _iso639_2(code: str) -> str:
+    return {"en": "eng", "fr": "fra", "de": "deu", "es": "spa", "it": "ita", "pt": "por", "ru": "rus",
+            "ja": "jpn", "zh": "zho"}.get((code or "en").split("-")[0].lower(), "eng")

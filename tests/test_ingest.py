@@ -1,0 +1,77 @@
+import pytest
+
+from ficaudio.errors import InputError
+from ficaudio.ingest import decode, ingest, parse_text
+
+
+def test_seed_header(seed):
+    work = ingest(seed)
+    assert work.title == "Little Grey's Anatomy"
+    assert work.author is None
+    assert work.summary.startswith("Mark and Lexie time.")
+    assert len(work.chapters) == 1
+
+
+def test_chapters_scene_breaks_and_notes(tmp_path):
+    from tests.conftest import DATA
+
+    work = ingest(DATA / "chapters.txt")
+    assert work.title == "The Storm Chapter"
+    assert work.author == "Quill Writer"
+    assert work.notes == ("A/N: Thanks to my beta reader!",)
+    assert work.end_notes == ("A/N: More soon.",)
+    assert [c.title for c in work.chapters] == ["Chapter 1", "Chapter Two: The Storm"]
+    kinds = [p.kind for p in work.chapters[0].paragraphs]
+    assert kinds == ["text", "text", "scene_break", "text"]
+
+
+@pytest.mark.parametrize("heading", ["Chapter 2", "Chapter Three: The Storm", "2.", "CHAPTER IV"])
+def test_heading_forms(heading):
+    text = f"Title Here\n\nFirst words.\n\n{heading}\n\nMore words.\n"
+    work = parse_text(text)
+    assert len(work.chapters) == 2
+
+
+@pytest.mark.parametrize("rule", ["* * *", "***", "~~~", "---", "o0o"])
+def test_scene_break_forms(rule):
+    text = f"Title Here\n\nFirst words.\n\n{rule}\n\nMore words.\n"
+    work = parse_text(text)
+    assert [p.kind for p in work.chapters[0].paragraphs] == ["text", "scene_break", "text"]
+
+
+def test_no_headings_is_one_chapter():
+    work = parse_text("He walked in. It was late.\n\nShe waited.\n", fallback_title="Night")
+    assert work.title == "Night"
+    assert len(work.chapters) == 1
+
+
+def test_encodings_give_same_text(seed):
+    original = seed.read_text(encoding="utf-8")
+    assert decode(original.encode("utf-8-sig")) == original
+    assert decode(original.encode("utf-16")) == original
+    assert decode("\u201cHi,\u201d she said.".encode("cp1252")) == "\u201cHi,\u201d she said."
+
+
+def test_crlf_offsets_point_into_decoded_text():
+    text = 'Title\r\n\r\n"Hello," she said.\r\n'
+    work = parse_text(text)
+    p = work.chapters[0].paragraphs[0]
+    assert text[p.start : p.end] == '"Hello," she said.'
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "empty"), (b"  \n\t\n", "empty"), (b"\x00\x01\x02binary\xff", "binary")],
+)
+def test_bad_files(tmp_path, content, message):
+    path = tmp_path / "story.txt"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        ingest(path)
+
+
+def test_missing_and_directory(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        ingest(tmp_path / "nope.txt")
+    with pytest.raises(InputError, match="directory"):
+        ingest(tmp_path)
