@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import attribution as bench  # noqa: E402
 
 from ficaudio.attribute import FEATURES, Document, decide  # noqa: E402

@@ -97,7 +97,7 @@ def _seed_accuracy(cast: Cast) -> float:
 
 
 def test_seed_accuracy_with_its_cast():
-    assert _seed_accuracy(load_cast(ROOT / "voices.yaml", check_voices=False)) >= 0.97
+    assert _seed_accuracy(load_cast(ROOT / "voices.yaml", required=True)) >= 0.97
 
 
 def test_seed_accuracy_without_a_cast():
@@ -111,7 +111,7 @@ def test_seed_script_matches_the_golden_file():
 
 
 def _seed_script():
-    script = attribute(split(ingest(SEED)), load_cast(ROOT / "voices.yaml", check_voices=False))
+    script = attribute(split(ingest(SEED)), load_cast(ROOT / "voices.yaml", required=True))
     return [{"kind": s.kind, "speaker": s.speaker, "start": s.start, "end": s.end, "quote": s.quote,
              "text": s.text} for s in script.segments()]
 
