@@ -1,91 +1,230 @@
 """Find the characters of a story when no cast is given (auto mode).
 
-Candidates are capitalised names that speak ("said Mara", "Mara asked") or recur often
-away from sentence starts; titled names ("Mrs. Shepard") are kept whole; a surname or
-first name alone merges into the full name it belongs to. Gender comes from honorifics
-and from the pronouns that follow a name.
+A name is a capitalised word (or run of them, with an optional title: "Mrs. Shepard")
+that the text seldom writes in lower case, seen away from sentence starts or beside a
+speech verb. Names said only inside quotations count too: a first-person narrator is
+named only by the others. Parts merge into the full name they belong to ("Jackson" and
+"Avery" into "Jackson Avery") when no other full name claims them; a short form used in
+dialogue ("Lex") joins the name it abbreviates. Gender comes from honorifics and from
+the pronouns that follow a name. The canonical name is the form the story uses most.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 
 from .attribute import SPEECH_VERBS
 from .model import DIALOGUE, Script
 from .voices import Character
 
-_TITLES = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Madame|Mme|Mademoiselle|Monsieur|Captain|Colonel|Professor|Aunt|Uncle)\.?"
-_NAME = re.compile(r"\b(?:%s\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\b" % _TITLES)
-_FEMALE_TITLES = {"mrs", "ms", "miss", "lady", "madame", "mme", "mademoiselle", "aunt"}
-_MALE_TITLES = {"mr", "sir", "lord", "monsieur", "uncle"}
+_TITLE_WORDS = (
+    "Mr Mrs Ms Miss Dr Sir Lady Lord Madame Mme Mademoiselle Mlle Monsieur Captain Colonel General "
+    "Professor Aunt Uncle Count Countess Baron Baroness Prince Princess Father Mother Sister Brother "
+    "Major Doctor Admiral Reverend Rev"
+).split()
+_TITLE = r"(?:%s)\.?" % "|".join(_TITLE_WORDS)
+_WORD = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_NAME = re.compile(r"(?<![\w'])(?:(%s) )?(%s(?: %s){0,2})(?![\w'])" % (_TITLE, _WORD, _WORD))
+_FEMALE_TITLES = {"mrs", "ms", "miss", "lady", "madame", "mme", "mademoiselle", "mlle", "aunt", "countess",
+                  "baroness", "princess", "mother", "sister"}
+_MALE_TITLES = {"mr", "sir", "lord", "monsieur", "uncle", "count", "baron", "prince", "father", "brother"}
+# Capitalised words that are never names, however rarely the text writes them in lower case.
 _STOP = set(
     """The A An And But Or If When Then There Their They This That These Those What Who Why How Where
     He She His Her Him It Its I We You Your Our My Me Yes No Oh Ah Well So Not Now Just Still Yet
     After Before Again Even Here As At In On Of For From With Without To By Into Over Under Is Was
     Chapter Part Book Volume God Lord Sir Madam Mother Father Mom Dad Mr Mrs Miss Ms Dr Okay OK
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July
-    August September October November December Christmas English French""".split()
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March May June July
+    August September October November December Christmas English French German American British
+    Heaven Hell Mamma Papa Mama Aunt Uncle Captain Colonel Professor Doctor Street Road House Hall
+    Lady Madame Monsieur Heavens Dear Good Thank Thanks Please Hello Goodbye Hey Hi Mister""".split()
 )
+# Titles used with a first name ("Miss Elizabeth", "Sir Walter"); the others take surnames.
+_FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
+                      "Sister", "Brother", "Prince", "Princess"}
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|to|from|into|near|towards|toward|through|of|for)\s+(?:the\s+)?$")
 _VERBS = "|".join(SPEECH_VERBS)
 
 
 def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
-    work = script.work
-    text = work.text if work is not None else " ".join(s.text for s in script.segments())
-    narration = " ".join(s.text for s in script.segments() if s.kind != DIALOGUE)
-    counts: Counter[str] = Counter()
-    speaking: Counter[str] = Counter()
-    for m in _NAME.finditer(narration):
-        name = m.group()
-        first = name.split()[0].rstrip(".")
-        if first in _STOP and not re.match(_TITLES, name):
-            continue
-        # Sentence-initial capitals are weak evidence; count them only if seen elsewhere too.
-        counts[name] += 1
-    for m in re.finditer(r"\b(%s)\s+(%s)\b|\b(%s)\s+(%s)\b" % (_NAME.pattern, _VERBS, _VERBS, _NAME.pattern), narration):
-        name = m.group(1) or m.group(4)
-        if name and name.split()[0] not in _STOP:
-            speaking[name] += 1
-    candidates = [n for n, c in counts.items() if c >= 3 or speaking[n] >= 1]
-    # Merge parts into full names: "Avery" and "Jackson" into "Jackson Avery".
-    full = sorted({n for n in candidates if len(n.split()) > 1}, key=lambda n: -counts[n])
-    groups: dict[str, set[str]] = {}
-    for name in sorted(candidates, key=lambda n: (-len(n.split()), -counts[n])):
-        owner = next((f for f in full if name != f and name in f.split() and f in groups), None)
-        if owner is not None:
-            groups[owner].add(name)
-        elif name in full or name not in groups:
-            groups.setdefault(name, set())
-    scored = sorted(groups, key=lambda n: -(counts[n] + sum(counts[a] for a in groups[n]) + 5 * speaking[n]))
+    segments = list(script.segments())
+    narration = "\n".join(s.text for s in segments if s.kind != DIALOGUE)
+    dialogue = "\n".join(s.text for s in segments if s.kind == DIALOGUE)
+    text = narration + "\n" + dialogue
+    lower = Counter(w for w in re.findall(r"\b[a-z][a-z]+\b", text))
+
+    said, heard, initial, placed = Counter(), Counter(), Counter(), Counter()
+    for source, counter in ((narration, said), (dialogue, heard)):
+        for m in _NAME.finditer(source):
+            name = _trim(m.group(2), lower)
+            if not name:
+                continue
+            form = f"{_norm_title(m.group(1))} {name}" if m.group(1) else name
+            counter[form] += 1
+            if name == m.group(2) and not m.group(1) and _sentence_start(source, m.start()):
+                initial[form] += 1
+            if _PLACE_BEFORE.search(source[max(0, m.start() - 16) : m.start()]):
+                placed[form] += 1
+    tags = Counter()
+    tag = re.compile(r"(?:\b(?:%s)\s+(?:%s\s+)?(%s)|(?:(%s)\s+)?(%s)\s+(?:\w+ly\s+)?(?:%s))\b"
+                     % (_VERBS, _TITLE, _WORD, _TITLE, _WORD, _VERBS))
+    for m in tag.finditer(narration):
+        name = m.group(1) or m.group(3)
+        if name and name not in _STOP:
+            tags[name] += 1
+
+    def is_name(form: str) -> bool:
+        words = form.split()
+        bare = [w for w in words if w.rstrip(".") not in _TITLE_WORDS]
+        if not bare or any(w in _STOP for w in bare):
+            return False
+        if any(lower[w.lower()] > 0.2 * (said[form] + heard[form]) + 1 for w in bare):
+            return False  # "Well", "Grace", "Will" used as common words here
+        count = said[form] + heard[form]
+        away = count - initial[form]
+        if placed[form] > 0.4 * count and not tags[bare[-1]]:
+            return False  # "in Paris", "to Seattle"
+        return tags[bare[-1]] >= 1 or away >= 2 or (away >= 1 and count >= 3) or heard[form] >= 3
+
+    forms = [f for f in set(said) | set(heard) if is_name(f)]
+    # "Jackson Avery", seen once at a sentence start, is a name when "Jackson" is one.
+    accepted = {w for f in forms for w in f.split()}
+    forms += [f for f in set(said) | set(heard) if f not in forms and len(f.split()) > 1
+              and not any(w in _STOP for w in f.split()[1:])
+              and any(w in accepted for w in f.split() if w.rstrip(".") not in _TITLE_WORDS)]
+    # Then the parts of those full names, and short forms of a name said in dialogue ("Lex").
+    accepted = {w for f in forms for w in f.split()}
+    forms += [f for f in set(said) | set(heard) if f not in forms and len(f.split()) == 1
+              and (f in accepted or (heard[f] and len(f) >= 3 and any(a.startswith(f) for a in accepted)))]
+    count = Counter({f: said[f] + heard[f] for f in forms})
+    groups = _group(forms, count)
+    # Characters known by a role: "said the Dormouse", "the General replied".
+    role = re.compile(r"\b(?:(?:%s)\s+the\s+(%s)|[Tt]he\s+(%s)\s+(?:\w+ly\s+)?(?:%s))\b" % (_VERBS, _WORD, _WORD, _VERBS))
+    roles = Counter(m.group(1) or m.group(2) for m in role.finditer(narration))
+    for word, n in roles.items():
+        if n >= 2 and word not in _STOP and not any(word in g.split() for g in groups):
+            form = f"The {word}"
+            count[form] = len(re.findall(r"\b[Tt]he %s\b" % word, text))
+            tags[word] += n
+            groups[form] = {form}
+    scored = sorted(groups, key=lambda g: -sum(count[f] + 5 * tags[f.split()[-1]] for f in groups[g]))
+    genders = _genders(text, {key: groups[key] for key in scored[:limit]})
     characters = []
-    for name in scored[:limit]:
-        aliases = groups[name]
-        # Canonical name: the most frequent form people use, typically the first name.
-        forms = [name, *aliases]
-        canonical = max(forms, key=lambda f: (counts[f] + 5 * speaking[f], -len(f)))
+    for key in scored[:limit]:
+        members = groups[key]
+        canonical = max(members, key=lambda f: (count[f], len(f.split())))
         characters.append(
-            Character(canonical, tuple(sorted(set(forms) - {canonical})), _gender(text, forms))
+            Character(canonical, tuple(sorted(members - {canonical})), genders[key])
         )
     return tuple(characters)
 
 
-def _gender(text: str, forms: list[str]) -> str:
-    for form in forms:
-        title = form.split()[0].rstrip(".").lower()
-        if title in _FEMALE_TITLES:
-            return "female"
-        if title in _MALE_TITLES:
-            return "male"
-    he = she = 0
-    for form in forms:
-        for m in re.finditer(r"\b%s\b[^.!?\"\u201c]{0,60}?\b(he|him|his|she|her|hers)\b" % re.escape(form), text):
-            if m.group(1) in ("he", "him", "his"):
-                he += 1
-            else:
-                she += 1
-    if he > she * 1.5:
-        return "male"
-    if she > he * 1.5:
-        return "female"
-    return "unknown"
+def _trim(name: str, lower: Counter) -> str:
+    """Common words off the front of a capitalised run ("Then Mark", "Whereupon Anne"),
+    and the run cut at a title ("Miss Woodhouse Miss Bates")."""
+    words = name.split()
+    while words and (words[0] in _STOP or lower[words[0].lower()] >= 2):
+        words = words[1:]
+    for i, w in enumerate(words[1:], 1):
+        if w in _TITLE_WORDS:
+            words = words[:i]
+            break
+    return " ".join(words)
+
+
+def _norm_title(title: str) -> str:
+    word = title.rstrip(".")
+    return word + "." if word in ("Mr", "Mrs", "Ms", "Dr", "Mme", "Mlle") else word
+
+
+def _sentence_start(text: str, i: int) -> bool:
+    j = i - 1
+    while j >= 0 and text[j] in " \t\"'\u201c\u2018(":
+        j -= 1
+    return j < 0 or text[j] in ".!?\n:;\u2014"
+
+
+def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
+    """Forms that name one person, keyed by their fullest form.
+
+    "Jackson Avery" holds "Jackson", "Avery", "Dr. Avery" and "Dr. Jackson Avery"; a
+    titled first name ("Miss Elizabeth") joins its first name; a titled surname ("Mr.
+    Bingley") joins the one full name with that surname unless their genders disagree
+    (Caroline Bingley is not Mr. Bingley); a short form said in dialogue ("Lex") joins
+    the one name it begins."""
+    def bare(form):
+        return [w for w in form.split() if w.rstrip(".") not in _TITLE_WORDS]
+
+    groups: dict[str, set[str]] = defaultdict(set)
+    firsts: dict[str, set[str]] = defaultdict(set)
+    lasts: dict[str, set[str]] = defaultdict(set)
+    for f in forms:
+        words = bare(f)
+        if len(words) > 1:
+            key = " ".join(words)
+            groups[key].add(f)
+            firsts[words[0]].add(key)
+            lasts[words[-1]].add(key)
+    titled_surnames, surnames = [], []
+    for f in sorted(set(forms), key=lambda f: -count[f]):
+        words = bare(f)
+        if len(words) != 1:
+            continue
+        word, titled = words[0], len(f.split()) > 1
+        if len(firsts[word]) == 1 and (not titled or f.split()[0].rstrip(".") in _FIRST_NAME_TITLES):
+            groups[next(iter(firsts[word]))].add(f)
+        elif firsts[word]:
+            groups[f].add(f)
+        elif titled:
+            titled_surnames.append(f)
+        else:
+            surnames.append(f)
+    for f in titled_surnames:  # "Mr. Knightley" need not be Mr. John Knightley: kept apart
+        groups[f].add(f)
+    for word in surnames:
+        # A bare surname is the man of the family when there is a "Mr."; else the one bearer.
+        titled = [g for g in groups if any(m.split()[1:] == [word] for m in groups[g] if len(m.split()) == 2
+                                           and m.split()[0].rstrip(".") in _TITLE_WORDS)]
+        mister = [g for g in titled if any(m == f"Mr. {word}" for m in groups[g])]
+        bearers = set(titled) | lasts[word]
+        home = mister[0] if mister else next(iter(bearers)) if len(bearers) == 1 else word
+        groups[home].add(word)
+    for short in [k for k in groups if len(k.split()) == 1 and count[k] <= 3 and len(k) >= 3]:
+        longer = [g for g in groups if g != short and bare(g) and bare(g)[0].startswith(short) and bare(g)[0] != short]
+        if len(longer) == 1:
+            groups[longer[0]] |= groups.pop(short)
+    return groups
+
+
+def _title_gender(title: str) -> str | None:
+    t = title.rstrip(".").lower()
+    return "female" if t in _FEMALE_TITLES else "male" if t in _MALE_TITLES else None
+
+
+def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
+    """Gender of each group: its titles, and the pronouns that follow its names (in the
+    same sentence, or opening the next one). One pass over the text for all groups."""
+    votes: dict[str, Counter] = defaultdict(Counter)
+    owner = {}
+    for key, forms in groups.items():
+        for form in forms:
+            owner.setdefault(form, key)
+            kind = _title_gender(form.split()[0])
+            if kind:
+                votes[key][kind] += 5
+    if owner:
+        names = re.compile(r"\b(%s)\b" % "|".join(re.escape(f) for f in sorted(owner, key=len, reverse=True)))
+        # Subject and possessive pronouns: "Ann waved at him" says nothing of Ann.
+        follow = re.compile(r"[^.!?\"\u201c\u201d]{0,60}?\b(he|his|himself|she|hers|herself)\b"
+                            r"|[^.!?\n]{0,80}[.!?]\s+(He|She)\b")
+        for m in names.finditer(text):
+            f = follow.match(text, m.end())
+            if f:
+                pronoun = (f.group(1) or f.group(2)).lower()
+                votes[owner[m.group(1)]]["male" if pronoun in ("he", "his", "himself") else "female"] += 1
+    out = {}
+    for key in groups:
+        male, female = votes[key]["male"], votes[key]["female"]
+        out[key] = "male" if male > 1.5 * female else "female" if female > 1.5 * male else "unknown"
+    return out

@@ -90,11 +90,12 @@ def _opens_sentence(text: str, i: int) -> bool:
     return j < 0 or text[j] in "\n\r:,"
 
 
-def find_quotes(text: str, paragraphs: list[tuple[int, int]], style: str) -> list[Quote]:
-    """Quote parts over a sequence of text paragraphs (spans), in order."""
+def find_quotes(text: str, paragraphs: list[tuple[int, int]], style: str, first_id: int = 0) -> list[Quote]:
+    """Quote parts over a sequence of text paragraphs (spans), in order; quotation ids
+    count from first_id so that they stay unique across chapters."""
     marks = "\"\u201c\u201d" if style == "double" else "'\u2018\u2019"
     quotes: list[Quote] = []
-    quote_id = -1
+    quote_id = first_id - 1
     carry = False  # a quotation left open at the previous paragraph's end
     for index, (p_start, p_end) in enumerate(paragraphs):
         roles = [
@@ -166,13 +167,12 @@ def split(work: Work, include_notes: bool = False) -> Script:
     chapters = []
     paragraph_index = 0
     scene = 0
-    quote_base = 0  # quote ids are unique in the work: attribution keys speakers by them
+    next_id = 0
     for chapter in work.chapters:
         scene += 1
         readable = [p for p in chapter.paragraphs if p.kind == "text" or (include_notes and p.kind == "note")]
-        quotes = [Quote(q.start, q.end, q.quote_id + quote_base, q.closed)
-                  for q in find_quotes(text, [(p.start, p.end) for p in readable], style)]
-        quote_base = max((q.quote_id + 1 for q in quotes), default=quote_base)
+        quotes = find_quotes(text, [(p.start, p.end) for p in readable], style, next_id)
+        next_id = max((q.quote_id for q in quotes), default=next_id - 1) + 1
         segments: list[Segment] = []
         q = 0
         for paragraph in chapter.paragraphs:
@@ -183,6 +183,7 @@ def split(work: Work, include_notes: bool = False) -> Script:
                 continue
             paragraph_index += 1
             cursor = paragraph.start
+            previous: Segment | None = None  # the last dialogue part of this paragraph
             while q < len(quotes) and quotes[q].start < paragraph.end:
                 quote = quotes[q]
                 q += 1
@@ -192,14 +193,25 @@ def split(work: Work, include_notes: bool = False) -> Script:
                 _narration(segments, text, cursor, mark_start, paragraph_index, scene)
                 s, e = _trim(text, quote.start, quote.end)
                 if e > s:
-                    segments.append(
-                        Segment(DIALOGUE, UNKNOWN, fold(text[s:e]), s, e, paragraph_index, quote.quote_id, 0.0, scene)
-                    )
+                    quote_id = quote.quote_id
+                    if previous is not None and _interrupted(previous.text, text[cursor:mark_start]):
+                        quote_id = previous.quote
+                    previous = Segment(DIALOGUE, UNKNOWN, fold(text[s:e]), s, e, paragraph_index, quote_id, 0.0, scene)
+                    segments.append(previous)
                 cursor = min(quote.end + (1 if quote.closed else 0), paragraph.end)
             _narration(segments, text, cursor, paragraph.end, paragraph_index, scene)
         if segments:
             chapters.append(ScriptChapter(chapter.title, tuple(segments)))
     return Script(work.title, work.author, tuple(chapters), work)
+
+
+def _interrupted(before: str, between: str) -> bool:
+    """Two quoted parts of a paragraph are one interrupted quotation when a short tag
+    parts them: "I think," she said, "we go." / "No." He shrugged, "Not now."."""
+    words = between.split()
+    if not words or len(words) > 12:
+        return False
+    return before.endswith((",", "\u2014", "-", "\u2013")) or between.rstrip().endswith((",", ":"))
 
 
 def _narration(segments, text, start, end, paragraph, scene):

@@ -1,0 +1,219 @@
+"""Speaker-attribution benchmark: PDNC dev novels (cast and auto mode) and the seed story.
+
+    python benchmarks/attribution.py [--pdnc ../shared/pdnc-dev] [--novels Emma,Persuasion]
+
+A gold quotation is correct when the dialogue segment covering most of its span (summed
+over its parts) names the gold speaker or one of the gold speaker's aliases; a quotation
+no dialogue segment covers is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SEED = ROOT / "seeds" / "000_653e07ef9e538d7a.txt"
+SEED_VOICES = ROOT / "voices.yaml"
+SEED_GOLD = ROOT / "benchmarks" / "seed_gold.json"
+GENDERS = {"F": "female", "M": "male"}
+TYPES = ("Explicit", "Anaphoric", "Implicit")
+
+
+def script_json(path, voices_path=None) -> dict:
+    """What `ficaudio script PATH --format json [--voices VOICES]` prints, run as a user
+    would: a fresh process, in a folder with no voices.yaml of its own."""
+    command = [sys.executable, "-m", "ficaudio", "script", str(Path(path).resolve()), "--format", "json"]
+    if voices_path:
+        command += ["--voices", str(Path(voices_path).resolve())]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])))
+    with tempfile.TemporaryDirectory() as cwd:
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8")
+    if done.returncode:
+        raise RuntimeError(f"ficaudio script {path} failed: {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def _yaml_string(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)  # a JSON string is a YAML string
+
+
+def write_voices(characters: list[dict], path: Path) -> None:
+    """The minimal voices.yaml for a cast: names, aliases and gender."""
+    lines = ["characters:"]
+    for c in characters:
+        lines.append(f"  {_yaml_string(c['name'])}:")
+        lines.append(f"    aliases: [{', '.join(_yaml_string(a) for a in c['aliases'])}]")
+        lines.append(f"    gender: {c['gender']}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def pdnc_cast(folder: Path) -> list[dict]:
+    seen, cast = set(), []
+    with open(folder / "character_info.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            name = row["Main Name"].strip()
+            if not name or name in seen:
+                continue
+            seen.add(name)
+            aliases = sorted(a.strip() for a in ast.literal_eval(row["Aliases"]) if a.strip() and a.strip() != name)
+            cast.append({"name": name, "aliases": aliases, "gender": GENDERS.get(row["Gender"].strip(), "unknown")})
+    return cast
+
+
+def pdnc_gold(folder: Path) -> list[dict]:
+    """Gold quotations: spans, speaker names (main name and aliases) and quote type."""
+    cast = pdnc_cast(folder)
+    names = {c["name"]: {c["name"], *c["aliases"]} for c in cast}
+    # Some gold speakers are written as an alias of the character's main name.
+    for c in reversed(cast):
+        for alias in c["aliases"]:
+            names.setdefault(alias, names[c["name"]])
+    gold = []
+    with open(folder / "quotation_info.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            speaker = row["speaker"].strip()
+            gold.append({
+                "spans": [tuple(s) for s in ast.literal_eval(row["quoteByteSpans"])],
+                "speaker": speaker,
+                "names": names.get(speaker, {speaker}),
+                "type": row["quoteType"] if row["quoteType"] in TYPES else "Other",
+            })
+    return gold
+
+
+def seed_gold() -> list[dict]:
+    data = json.loads(SEED_GOLD.read_text(encoding="utf-8"))
+    return [{"spans": [tuple(s) for s in q["spans"]], "speaker": q["speaker"], "names": {q["speaker"]},
+             "type": q.get("type", "Other")} for q in data["quotations"]]
+
+
+def score(doc: dict, gold: list[dict]) -> list[tuple[dict, bool, str | None]]:
+    """(gold quotation, correct, predicted speaker) for every gold quotation."""
+    dialogue = sorted(
+        (s["start"], s["end"], s["speaker"])
+        for ch in doc["chapters"] for s in ch["segments"] if s["kind"] == "dialogue"
+    )
+    starts = [s[0] for s in dialogue]
+    import bisect
+
+    results = []
+    for q in gold:
+        overlap: Counter = Counter()
+        for start, end in q["spans"]:
+            i = max(0, bisect.bisect_right(starts, start) - 1)
+            while i < len(dialogue) and dialogue[i][0] < end:
+                s, e, _ = dialogue[i]
+                if min(e, end) > max(s, start):
+                    overlap[i] += min(e, end) - max(s, start)
+                i += 1
+        if not overlap:
+            results.append((q, False, None))
+            continue
+        best = overlap.most_common(1)[0][0]
+        predicted = dialogue[best][2]
+        results.append((q, predicted in q["names"], predicted))
+    return results
+
+
+def run_pdnc(root: Path, novel: str, mode: str) -> list:
+    folder = root / novel
+    with tempfile.TemporaryDirectory() as tmp:
+        voices = None
+        if mode == "cast":
+            voices = Path(tmp) / "voices.yaml"
+            write_voices(pdnc_cast(folder), voices)
+        doc = script_json(folder / "novel_text.txt", voices)
+    return score(doc, pdnc_gold(folder))
+
+
+def _pct(results) -> str:
+    if not results:
+        return "   -  "
+    return f"{100 * sum(ok for _, ok, _ in results) / len(results):5.1f}%"
+
+
+def report(label: str, per_novel: dict[str, list]) -> dict:
+    everything = [r for rs in per_novel.values() for r in rs]
+    print(f"\n== {label} ==")
+    print(f"{'novel':32} {'n':>5} {'all':>7} {'explicit':>9} {'anaphoric':>10} {'implicit':>9}")
+    for name, rs in per_novel.items():
+        by_type = defaultdict(list)
+        for r in rs:
+            by_type[r[0]["type"]].append(r)
+        print(f"{name:32} {len(rs):5} {_pct(rs):>7} {_pct(by_type['Explicit']):>9} "
+              f"{_pct(by_type['Anaphoric']):>10} {_pct(by_type['Implicit']):>9}")
+    by_type = defaultdict(list)
+    for r in everything:
+        by_type[r[0]["type"]].append(r)
+    print(f"{'OVERALL (micro)':32} {len(everything):5} {_pct(everything):>7} {_pct(by_type['Explicit']):>9} "
+          f"{_pct(by_type['Anaphoric']):>10} {_pct(by_type['Implicit']):>9}")
+    uncovered = sum(p is None for _, _, p in everything)
+    print(f"quotations covered by no dialogue segment: {uncovered}")
+    return {"all": everything, "by_type": by_type}
+
+
+def time_script(path: Path, voices=None, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        script_json(path, voices)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pdnc", type=Path, default=ROOT.parent / "shared" / "pdnc-dev",
+                        help="folder of PDNC novels (default: ../shared/pdnc-dev beside the repo)")
+    parser.add_argument("--novels", help="comma-separated subset of novel folders")
+    parser.add_argument("--modes", default="cast,auto", help="cast, auto or both")
+    parser.add_argument("--errors", type=int, default=0, help="print this many wrong quotations per novel")
+    args = parser.parse_args(argv)
+
+    seed_results = {
+        "seed (cast)": score(script_json(SEED, SEED_VOICES), seed_gold()),
+        "seed (no voices.yaml)": score(script_json(SEED, None), seed_gold()),
+    }
+    print("== seed ==")
+    for label, rs in seed_results.items():
+        print(f"{label:32} {len(rs):5} {_pct(rs):>7}")
+
+    if not args.pdnc.is_dir():
+        print(f"\nno PDNC folder at {args.pdnc}; skipping the novels")
+        return 0
+    novels = sorted(p.name for p in args.pdnc.iterdir() if (p / "quotation_info.csv").exists())
+    if args.novels:
+        novels = [n for n in novels if n in args.novels.split(",")]
+    for mode in args.modes.split(","):
+        per_novel = {}
+        for novel in novels:
+            per_novel[novel] = run_pdnc(args.pdnc, novel, mode)
+            if args.errors:
+                text = (args.pdnc / novel / "novel_text.txt").read_text(encoding="utf-8")
+                wrong = [r for r in per_novel[novel] if not r[1]][: args.errors]
+                for q, _, predicted in wrong:
+                    s, e = q["spans"][0]
+                    print(f"  {novel} {mode} {q['type'][:4]} gold={q['speaker']!r} got={predicted!r} "
+                          f"@{s}: {' '.join(text[s:e].split())[:70]}")
+        report(f"PDNC dev, {mode} mode", per_novel)
+
+    emma = args.pdnc / "Emma" / "novel_text.txt"
+    if emma.exists():
+        print(f"\nEmma `ficaudio script --format json` wall time (process start to JSON), "
+              f"auto mode: {time_script(emma):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

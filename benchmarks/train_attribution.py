@@ -1,0 +1,163 @@
+"""Train the speaker ranker of ficaudio.attribute on the PDNC dev novels.
+
+    python benchmarks/train_attribution.py [--pdnc ../shared/pdnc-dev] [--loo] [--write]
+
+A conditional logit (softmax over each turn's candidates) on the features of
+attribute.Document. Turn-taking features depend on earlier decisions, so training runs
+twice: first with the gold speakers as history, then with the first model's own
+decisions, which is what the ranker sees at run time. --loo reports leave-one-novel-out
+accuracy (the honest figure); --write stores the weights trained on every novel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+import attribution as bench  # noqa: E402
+
+from ficaudio.attribute import FEATURES, Document, decide  # noqa: E402
+from ficaudio.ingest import ingest  # noqa: E402
+from ficaudio.model import DIALOGUE  # noqa: E402
+from ficaudio.split import split  # noqa: E402
+from ficaudio.voices import Character  # noqa: E402
+
+WEIGHTS = bench.ROOT / "src" / "ficaudio" / "data" / "attribution_weights.json"
+L2 = 1e-3
+
+
+def load_novel(folder: Path):
+    cast = tuple(Character(c["name"], tuple(c["aliases"]), c["gender"]) for c in bench.pdnc_cast(folder))
+    script = split(ingest(folder / "novel_text.txt"))
+    doc = Document(script, cast)
+    gold = bench.pdnc_gold(folder)
+    return doc, gold, turn_labels(doc, gold)
+
+
+def turn_labels(doc: Document, gold: list[dict]) -> list[str | None]:
+    """The gold speaker of each turn: the one whose quotations overlap it most."""
+    canonical = {alias: c.name for c in doc.characters for alias in c.names}
+    spans = sorted((s, e, canonical.get(q["speaker"])) for q in gold for s, e in q["spans"])
+    starts = [s for s, _, _ in spans]
+    import bisect
+
+    labels = []
+    for turn in doc.turns:
+        overlap: dict[str, int] = {}
+        for i in turn.segments:
+            seg = doc.segments[i]
+            k = max(0, bisect.bisect_right(starts, seg.start) - 1)
+            while k < len(spans) and spans[k][0] < seg.end:
+                s, e, speaker = spans[k]
+                if min(e, seg.end) > max(s, seg.start):
+                    overlap[speaker] = overlap.get(speaker, 0) + min(e, seg.end) - max(s, seg.start)
+                k += 1
+        best = max(overlap, key=overlap.get) if overlap else None
+        labels.append(best if best in doc.by_name else None)
+    return labels
+
+
+def examples(doc: Document, labels: list[str | None], history: list[str | None]):
+    """(candidate feature matrix, gold index) for every turn whose gold speaker is a candidate."""
+    out = []
+    for t, label in enumerate(labels):
+        if label is None:
+            continue
+        cands = doc.features(t, history)
+        names = [n for n, _ in cands]
+        if label in names and len(names) > 1:
+            out.append((np.array([f for _, f in cands]), names.index(label)))
+    return out
+
+
+def fit(data, iterations: int = 400) -> np.ndarray:
+    k = max(len(x) for x, _ in data)
+    n, f = len(data), len(FEATURES)
+    X = np.zeros((n, k, f))
+    mask = np.full((n, k), -1e9)
+    y = np.zeros(n, dtype=int)
+    for i, (x, label) in enumerate(data):
+        X[i, : len(x)] = x
+        mask[i, : len(x)] = 0
+        y[i] = label
+    w = np.zeros(f)
+    m, v = np.zeros(f), np.zeros(f)
+    for step in range(1, iterations + 1):  # Adam on the mean negative log-likelihood
+        scores = X @ w + mask
+        scores -= scores.max(axis=1, keepdims=True)
+        p = np.exp(scores)
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(n), y] -= 1
+        grad = np.einsum("nk,nkf->f", p, X) / n + 2 * L2 * w
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        w -= 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    return w
+
+
+def train(novels) -> np.ndarray:
+    data = [e for doc, _, labels in novels for e in examples(doc, labels, labels)]
+    w = fit(data)
+    data = []
+    for doc, _, labels in novels:
+        predicted = [name for name, _ in decide(doc, w)]
+        data += examples(doc, labels, predicted)
+    return fit(data)
+
+
+def score_doc(doc: Document, gold, weights) -> list:
+    decisions = decide(doc, weights)
+    speaker = {}
+    for turn, (name, _) in zip(doc.turns, decisions):
+        for i in turn.segments:
+            speaker[i] = name or "Unknown"
+    segments = [
+        {"kind": s.kind, "speaker": speaker.get(i, "Narrator"), "start": s.start, "end": s.end}
+        for i, s in enumerate(doc.segments) if s.kind == DIALOGUE
+    ]
+    return bench.score({"chapters": [{"segments": segments}]}, gold)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pdnc", type=Path, default=bench.ROOT.parent / "shared" / "pdnc-dev")
+    parser.add_argument("--loo", action="store_true", help="report leave-one-novel-out accuracy")
+    parser.add_argument("--write", action="store_true", help=f"write {WEIGHTS.name}")
+    args = parser.parse_args(argv)
+    names = sorted(p.name for p in args.pdnc.iterdir() if (p / "quotation_info.csv").exists())
+    novels = {name: load_novel(args.pdnc / name) for name in names}
+    if args.loo:
+        print(f"{'held-out novel':32} {'n':>5} {'all':>7} {'explicit':>9}")
+        everything = []
+        for held in names:
+            w = train([novels[n] for n in names if n != held])
+            doc, gold, _ = novels[held]
+            results = score_doc(doc, gold, w)
+            everything += results
+            explicit = [r for r in results if r[0]["type"] == "Explicit"]
+            print(f"{held:32} {len(results):5} {bench._pct(results):>7} {bench._pct(explicit):>9}")
+        explicit = [r for r in everything if r[0]["type"] == "Explicit"]
+        print(f"{'LEAVE-ONE-OUT (micro)':32} {len(everything):5} {bench._pct(everything):>7} {bench._pct(explicit):>9}")
+    w = train(list(novels.values()))
+    for name, value in sorted(zip(FEATURES, w), key=lambda p: -abs(p[1])):
+        print(f"  {name:28} {value:+.3f}")
+    if args.write:
+        WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
+        WEIGHTS.write_text(json.dumps({
+            "about": "Speaker ranker of ficaudio.attribute, trained by benchmarks/train_attribution.py "
+                     "on the PDNC dev novels (cast mode).",
+            "features": list(FEATURES),
+            "weights": [round(float(x), 4) for x in w],
+        }, indent=1) + "\n")
+        print(f"wrote {WEIGHTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

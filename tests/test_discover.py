@@ -1,0 +1,52 @@
+"""Auto mode: characters found without a cast."""
+
+from ficaudio.discover import discover
+from ficaudio.ingest import parse_text
+from ficaudio.split import split
+
+STORY = """A Story
+
+Jackson Avery walked in. Jackson was tall and he smiled at everyone. Avery always did.
+
+"Hi," said April. April Kepner waved at him. She was happy.
+
+Mrs. Shepard came later. "Dinner is ready," said Mrs. Shepard. She laughed.
+
+"Thanks," Jackson said. "You okay, Lex?"
+
+Lexie shrugged. Lexie had been quiet. She looked at April and then at Jackson.
+
+"Fine," said Lexie.
+"""
+
+
+def characters():
+    return {c.name: c for c in discover(split(parse_text(STORY)))}
+
+
+def test_full_names_and_their_parts_merge():
+    found = characters()
+    jackson = next(c for c in found.values() if "Jackson Avery" in c.names)
+    assert {"Jackson", "Avery"} <= set(jackson.names)
+    assert not any(name in ("Avery",) for name in found if name != jackson.name)
+
+
+def test_titled_names_are_kept_whole():
+    assert any("Mrs. Shepard" in c.names for c in characters().values())
+
+
+def test_gender_from_honorifics_and_pronouns():
+    found = {n: c.gender for c in characters().values() for n in c.names}
+    assert found["Mrs. Shepard"] == "female"
+    assert found["Jackson"] == "male"
+    assert found["April"] == "female"
+
+
+def test_short_form_in_dialogue_joins_its_name():
+    lexie = next(c for c in characters().values() if "Lexie" in c.names)
+    assert "Lex" in lexie.names
+
+
+def test_common_words_are_not_characters():
+    names = {n for c in characters().values() for n in c.names}
+    assert not names & {"Hi", "Dinner", "Thanks", "Fine", "She", "A Story"}
