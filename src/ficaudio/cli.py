@@ -144,10 +144,13 @@ def script(input_path, voices, fmt):
 def voices(engine, show_all):
     """List the voice ids an engine offers (use them in voices.yaml).
 
+    For Piper, the installed voice models, with language and speakers.
+
     \b
     Example:
       ficaudio voices
       ficaudio voices --all
+      ficaudio voices --engine piper
     """
     from .engines import get_engine
 

@@ -7,6 +7,7 @@ know, so we check ids against espeak-ng's own lists first.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
@@ -32,6 +33,11 @@ def _driver():
             "espeak-ng is not available to pyttsx3; install it with "
             "`apt-get install espeak-ng` (Debian/Ubuntu)"
         ) from exc
+
+
+# Drop the driver while the interpreter is whole: pyttsx3's finalizer fails, noisily,
+# once module teardown has begun.
+atexit.register(_driver.cache_clear)
 
 
 def _espeak_module():
