@@ -250,10 +250,7 @@ def test_render_mixes_piper_with_another_engine(tmp_path):
     voices.write_text(f"narrator: {{engine: fake, voice: narrator}}\n"
                       f"characters:\n  Lexie: {{gender: female, engine: piper, model: {JOE}, semitones: 3}}\n")
     out = tmp_path / "out"
-    # --jobs 1 synthesizes in this process: fork-server workers import the installed
-    # ficaudio, which need not be the tree under test.
-    result = CliRunner().invoke(main, ["render", "--quiet", "--jobs", "1", str(story), "--voices", str(voices),
-                                       "--out", str(out)])
+    result = CliRunner().invoke(main, ["render", "--quiet", str(story), "--voices", str(voices), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "a-short-shift.mp3").stat().st_size > 0
     assert "<v Lexie>Wait for me," in (out / "a-short-shift.vtt").read_text()

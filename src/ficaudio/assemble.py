@@ -8,14 +8,13 @@ over thousands of segments).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from . import defaults
 from .model import NARRATOR, Script
 from .synthesize import Line, apply_pronunciations
 from .voices import Cast
-
-READING_DEFAULTS = {"intro": True, "summary": True, "notes": False, "chapter_titles": True, "outro": True}
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,49 @@ class Part:
 
 
 def reading_options(cast: Cast) -> dict:
-    options = dict(READING_DEFAULTS)
+    options = dict(defaults.READING)
     options.update(dict(cast.reading))
     return options
+
+
+def pronunciations_for(cast: Cast, engine: str) -> tuple[tuple[str, str], ...]:
+    """The respellings an engine can say: [[phonemes]] only reach engines that read them;
+    the others say the word as written rather than spelling out brackets."""
+    from .engines import engine_class
+
+    phonemes = engine_class(engine).phoneme_input
+    return tuple((word, said) for word, said in cast.pronunciations if phonemes or "[[" not in said)
+
+
+# Long paragraphs are spoken in pieces of at most this many words, cut at sentence
+# ends: a Gutenberg paragraph can run to 15 minutes of audio, which as one clip would
+# hold hundreds of megabytes in a worker, keep one core busy while the others wait, and
+# make one unreadable transcript cue.
+PIECE_WORDS = 80
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]*[A-Z0-9])")
+
+_ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Mme|Mlle|Prof|Capt|Col|Gen|Lt|Rev|vs|etc)\.$")
+
+
+def pieces(text: str, limit: int = PIECE_WORDS) -> list[str]:
+    """The text cut at sentence ends into runs of at most `limit` words (a longer
+    sentence stays whole)."""
+    if len(text.split()) <= limit:
+        return [text]
+    sentences, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if _ABBREVIATION.search(text, 0, m.start()):
+            continue
+        sentences.append(text[start : m.start()].strip() + text[m.start() : m.end()].strip())
+        start = m.end()
+    sentences.append(text[start:].strip())
+    runs: list[str] = []
+    for sentence in filter(None, sentences):
+        if runs and len(runs[-1].split()) + len(sentence.split()) <= limit:
+            runs[-1] += " " + sentence
+        else:
+            runs.append(sentence)
+    return runs
 
 
 def silence(seconds: float, rate: int = defaults.WORK_RATE) -> bytes:
@@ -48,28 +87,34 @@ def plan(script: Script, cast: Cast) -> list[Part]:
     reading = reading_options(cast)
     work = script.work
 
-    def say(text: str, speaker: str, pause: float) -> Item:
-        spoken = apply_pronunciations(text, cast.pronunciations)
-        return Item(Line(spoken, cast.profile_for(speaker)), speaker, text, pause)
+    def say(text: str, speaker: str, pause: float) -> list[Item]:
+        profile = cast.profile_for(speaker)
+        respell = pronunciations_for(cast, profile.engine)
+        return [
+            Item(Line(apply_pronunciations(piece, respell), profile), speaker, piece,
+                 pause if n == 0 else defaults.PAUSE_SENTENCE)
+            for n, piece in enumerate(pieces(text))
+        ]
 
     parts: list[Part] = []
     if reading["intro"]:
-        intro = [say(script.title + ".", NARRATOR, 0.5)]
+        intro = say(script.title + ".", NARRATOR, 0.5)
         if script.author:
-            intro.append(say(f"By {script.author}.", NARRATOR, defaults.PAUSE_TURN))
+            intro += say(f"By {script.author}.", NARRATOR, defaults.PAUSE_TURN)
         if work is not None and work.fandoms:
-            intro.append(say(f"A {', '.join(work.fandoms)} story.", NARRATOR, defaults.PAUSE_TURN))
+            intro += say(f"A {', '.join(work.fandoms)} story.", NARRATOR, defaults.PAUSE_TURN)
         if reading["summary"] and work is not None and work.summary:
-            intro.append(say(work.summary, NARRATOR, defaults.PAUSE_PARAGRAPH))
+            intro += say(work.summary, NARRATOR, defaults.PAUSE_PARAGRAPH)
         if reading["notes"] and work is not None:
-            intro += [say(n, NARRATOR, defaults.PAUSE_PARAGRAPH) for n in work.notes]
+            for note in work.notes:
+                intro += say(note, NARRATOR, defaults.PAUSE_PARAGRAPH)
         parts.append(Part("Introduction", tuple(intro)))
 
     speak_titles = reading["chapter_titles"] and len(script.chapters) > 1
     for chapter in script.chapters:
         items = []
         if speak_titles:
-            items.append(say(chapter.title + ".", NARRATOR, defaults.PAUSE_CHAPTER))
+            items += say(chapter.title + ".", NARRATOR, defaults.PAUSE_CHAPTER)
         previous = None
         for seg in chapter.segments:
             if previous is None:
@@ -80,16 +125,17 @@ def plan(script: Script, cast: Cast) -> list[Part]:
                 pause = defaults.PAUSE_PARAGRAPH
             else:
                 pause = defaults.PAUSE_TURN
-            items.append(say(seg.text, seg.speaker, pause))
+            items += say(seg.text, seg.speaker, pause)
             previous = seg
         parts.append(Part(chapter.title, tuple(items)))
 
     tail = []
     if reading["notes"] and work is not None:
-        tail += [say(n, NARRATOR, defaults.PAUSE_PARAGRAPH) for n in work.end_notes]
+        for note in work.end_notes:
+            tail += say(note, NARRATOR, defaults.PAUSE_PARAGRAPH)
     if reading["outro"]:
         by = f", by {script.author}" if script.author else ""
-        tail.append(say(f"End of {script.title}{by}.", NARRATOR, defaults.PAUSE_SCENE))
+        tail += say(f"End of {script.title}{by}.", NARRATOR, defaults.PAUSE_SCENE)
     if tail and parts:
         last = parts[-1]
         parts[-1] = Part(last.title, last.items + tuple(tail))

@@ -32,15 +32,18 @@ def _friendly(func):
 
 
 def _script(input_path, voices):
+    """The attributed script of a story, or of an edited script file (its labels win)."""
     from .attribute import attribute
     from .ingest import ingest
+    from .scriptfile import is_script, read_script
     from .split import split
     from .voices import load_cast
 
     cast = load_cast(voices, required=voices is not None)
+    if is_script(input_path):
+        return read_script(input_path, cast), cast
     work = ingest(input_path)
-    include_notes = dict(cast.reading).get("notes", False)
-    return attribute(split(work, include_notes=bool(include_notes)), cast), cast
+    return attribute(split(work, include_notes=dict(cast.reading)["notes"]), cast), cast
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,30 +71,44 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
     """Render stories to MP3 with a WebVTT transcript.
 
     Writes OUT/<title>.mp3 (chaptered, tagged, with cover art) and OUT/<title>.vtt.
+    An INPUT may be a script saved from `ficaudio script` with speakers fixed by hand.
 
     \b
     Example:
       ficaudio render seeds/000_653e07ef9e538d7a.txt --out out
     """
-    from .render import RenderOptions, render as render_script
-    from .voices import check_cast
+    from .encode import Settings
+    from .sidecar import fresh_outputs, source_fingerprint
 
-    options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split)
+    voices_path = voices if voices is not None else Path(defaults.VOICES_FILE)
     for input_path in inputs:
+        started = time.monotonic()
+        fingerprint = None
+        if Path(input_path).is_file():
+            fingerprint = source_fingerprint(input_path, voices_path, (Settings(), split))
+        # Checked before anything heavy is imported: re-rendering unchanged files is instant.
+        fresh = fresh_outputs(out_dir, fingerprint) if fingerprint and not no_cache else None
+        if fresh is not None:
+            for mp3 in fresh:
+                click.echo(f"{mp3}: up to date")
+            continue
+        from .render import RenderOptions, render as render_script
+        from .voices import check_cast
+
         script, cast = _script(input_path, voices)
         check_cast(cast)
-        started = time.monotonic()
-        bar = None if quiet else _ProgressBar(f"{Path(input_path).name}")
+        options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split)
+        bar = None if quiet else _ProgressBar(Path(input_path).name)
         try:
-            result = render_script(script, cast, options, progress=bar.update if bar else None)
+            result = render_script(script, cast, options, progress=bar.update if bar else None,
+                                   source_fingerprint=fingerprint)
         finally:
             if bar:
                 bar.close()
-        if result.up_to_date:
-            click.echo(f"{result.outputs[0].mp3}: up to date", err=True)
         for o in result.outputs:
             minutes, seconds = divmod(int(round(o.duration)), 60)
-            click.echo(f"{o.mp3}  ({minutes}:{seconds:02d}, {len(o.chapters)} chapters)  transcript: {o.vtt}")
+            state = "up to date" if result.up_to_date else f"{minutes}:{seconds:02d}, {len(o.chapters)} chapters"
+            click.echo(f"{o.mp3}  ({state})  transcript: {o.vtt}")
         if not quiet and not result.up_to_date:
             click.echo(f"rendered in {time.monotonic() - started:.1f} s; "
                        f"{result.synthesized} lines synthesized, the rest from the cache", err=True)
@@ -120,21 +137,95 @@ class _ProgressBar:
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--voices", type=click.Path(path_type=Path), help=VOICES_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--out", "-o", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
 @_friendly
-def script(input_path, voices, fmt):
+def script(input_path, voices, fmt, out_file):
     """Print who says what, without synthesizing.
 
     The text form has one segment per line, speaker first; JSON adds character
-    offsets into the input and a confidence per line.
+    offsets into the input and a confidence per line. To fix a speaker, save the
+    text form as a .script file, change the name before the colon on that line,
+    and give the .script file to `render` (or `script`) instead of the story.
 
     \b
     Example:
       ficaudio script seeds/000_653e07ef9e538d7a.txt --format json
+      ficaudio script story.txt > story.script
+      ficaudio render story.script
     """
+    from .errors import OutputError
     from .scriptfile import to_json, to_text
 
     result, _ = _script(input_path, voices)
-    click.echo(to_json(result) if fmt == "json" else to_text(result), nl=fmt == "json")
+    text = to_json(result) + "\n" if fmt == "json" else to_text(result, out_file.parent if out_file else None)
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{out_file}: cannot write the script ({exc.strerror})") from exc
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--voices", type=click.Path(dir_okay=False, path_type=Path), default=defaults.VOICES_FILE,
+              show_default=True, help="Casting file to add to (created if missing).")
+@click.option("--dry-run", is_flag=True, help="Print the table, but leave the file alone.")
+@_friendly
+def cast(inputs, voices, dry_run):
+    """Find the characters of stories and give each a voice in voices.yaml.
+
+    New characters are added with their aliases, gender and a voice of their own,
+    chosen so that characters who talk to each other sound clearly apart. Everything
+    already in the file (comments, order, hand-set voices) is kept as written.
+
+    \b
+    Example:
+      ficaudio cast seeds/000_653e07ef9e538d7a.txt --voices voices.yaml
+    """
+    from .castfile import cast_stories, table
+
+    result = cast_stories(inputs, voices, write=not dry_run)
+    click.echo(table(result.rows))
+    added = sum(r.added for r in result.rows)
+    if dry_run:
+        click.echo(f"{added} new characters; {result.path} left unchanged (--dry-run)")
+    elif result.created:
+        click.echo(f"wrote {result.path} with {added} characters")
+    else:
+        click.echo(f"added {added} characters to {result.path}" if added else f"{result.path}: no new characters")
+
+
+@main.command()
+@click.argument("name")
+@click.argument("input_path", metavar="[INPUT]", required=False, type=click.Path(path_type=Path))
+@click.option("--voices", type=click.Path(path_type=Path), help=VOICES_HELP)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="MP3 to write (default: audition-NAME.mp3).")
+@click.option("--play", "play_it", is_flag=True, help="Play the sample (ffplay, mpv, paplay or aplay).")
+@_friendly
+def audition(name, input_path, voices, out_file, play_it):
+    """Hear a character's voice: a few of their own lines from INPUT (up to about
+    30 seconds), or a stock sentence without INPUT.
+
+    \b
+    Example:
+      ficaudio audition Mark seeds/000_653e07ef9e538d7a.txt --out mark.mp3 --play
+    """
+    from .audition import audition as make_sample, default_out, play, write_mp3
+    from .castfile import describe
+    from .voices import load_cast
+
+    cast = load_cast(voices, required=voices is not None)
+    sample = make_sample(name, cast, input_path)
+    out_file = out_file or default_out(sample.name)
+    seconds = write_mp3(sample, out_file)
+    said = f"{len(sample.lines)} of {sample.name}'s lines" if input_path else "a stock sentence"
+    click.echo(f"{out_file}  ({seconds:.1f} s, {said})  voice: {describe(sample.profile)}")
+    if play_it:
+        play(sample, out_file)
 
 
 @main.command()

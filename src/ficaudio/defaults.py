@@ -19,11 +19,21 @@ MP3_CHANNELS = 1
 MP3_BITRATE = "64k"
 
 # Pauses, in seconds.
+PAUSE_SENTENCE = 0.25  # between the pieces of a long paragraph
 PAUSE_TURN = 0.30  # between segments of one paragraph
 PAUSE_PARAGRAPH = 0.55
 PAUSE_SCENE = 1.40
 PAUSE_CHAPTER = 2.00
 PAUSE_END = 1.00
+
+# Podfic conventions, overridable in voices.yaml's `reading:` section.
+READING = {
+    "intro": True,  # title, author and fandom before the story
+    "summary": True,  # the summary, in the intro
+    "notes": False,  # author's notes ("A/N:" blocks), at the start, end and inside chapters
+    "chapter_titles": True,  # spoken when there is more than one chapter
+    "outro": True,  # "End of <title>, by <author>."
+}
 
 GENRE = "Audiobook"
 UNKNOWN_AUTHOR = "Unknown author"

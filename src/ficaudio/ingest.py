@@ -2,16 +2,19 @@
 
 Plain text is the common case: fics copied from a site, or saved by a downloader.
 We recognise the usual fan-fiction header (summary or author's notes, a title, a
-"by" line), chapter headings, scene breaks and "A/N:" notes.
+"by" line), chapter headings, scene breaks and "A/N:" notes. HTML (an AO3 download or
+any page) and EPUB (from AO3 or FanFicFare) are read by the modules in `formats`.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from .errors import InputError
 from .model import Chapter, Paragraph, Work
+from .voices import Character
 
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -37,14 +40,27 @@ _FIELD = re.compile(r"^(?P<key>title|author|summary|fandom|rating)\s*:\s*(?P<val
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 _HEADER_WINDOW = 6  # paragraphs at the top that may hold the title block
+_HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+_HTML_START = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S)
 
 
 def ingest(path: str | Path) -> Work:
-    """Read a story file. Raises InputError with a message a user can act on."""
+    """Read a story file (plain text, HTML or EPUB, told apart by content first, then by
+    extension). Raises InputError with a message a user can act on."""
     path = Path(path)
     data = read_bytes(path)
+    fallback = _title_from_stem(path)
+    suffix = path.suffix.lower()
+    if data.startswith(b"PK\x03\x04") or (suffix == ".epub" and data.strip()):
+        from .formats.epub import read_epub
+
+        return read_epub(data, str(path), fallback)
     text = decode(data, path)
-    return parse_text(text, source=str(path), fallback_title=_title_from_stem(path))
+    if _HTML_START.match(text[:4096]) or (suffix in _HTML_SUFFIXES and re.search(r"<[A-Za-z!/]", text)):
+        from .formats.html import read_html
+
+        return read_html(text, str(path), fallback)
+    return parse_text(text, source=str(path), fallback_title=fallback)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -121,6 +137,13 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
 
 def fold(text: str) -> str:
     return " ".join(text.split())
+
+
+def classify(line: str) -> str:
+    """The kind of a paragraph by its text alone: "scene_break", "note" or "text"."""
+    if _SCENE_BREAK.match(line):
+        return "scene_break"
+    return "note" if _NOTE.match(line) else "text"
 
 
 def _heading_title(line: str) -> str | None:
@@ -259,3 +282,37 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
         end_notes=tuple(end_notes),
         source=source,
     )
+
+
+_NOT_A_NAME = re.compile(r"^(?:original\b.*|others?(?:\(s\))?|everyone|reader|you|ensemble\b.*)$", re.I)
+_HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Lady|Lord|Captain|Capt)\.?$")
+
+
+def characters_from_tags(work: Work) -> tuple[Character, ...]:
+    """The cast the work's character tags name (AO3, FanFicFare), to seed auto mode.
+
+    "Lexie Grey" also answers to "Lexie" and "Grey", unless another tag shares that
+    part (two Greys make "Grey" ambiguous); a fandom suffix ("Mark Sloan (Grey's
+    Anatomy)") is dropped and a quoted nickname ('James "Bucky" Barnes') kept. Gender
+    is left unknown: tags do not say.
+    """
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for tag in work.characters:
+        name = re.sub(r"\s*\([^)]*\)\s*$", "", tag)
+        nicknames = tuple(fold(n) for n in re.findall(r"[\"\u201c]([^\"\u201d]+)[\"\u201d]", name))
+        name = fold(re.sub(r"[\"\u201c][^\"\u201d]*[\"\u201d]", " ", name))
+        if name and not _NOT_A_NAME.match(fold(tag)) and name not in (n for n, _ in found):
+            found.append((name, nicknames))
+    shared = Counter(part for name, _ in found for part in set(_name_parts(name)))
+    characters = []
+    for name, nicknames in found:
+        aliases = [*nicknames, *(p for p in _name_parts(name) if shared[p] == 1)]
+        characters.append(Character(name, tuple(dict.fromkeys(a for a in aliases if a != name)), "unknown"))
+    return tuple(characters)
+
+
+def _name_parts(name: str) -> list[str]:
+    words = [w for w in name.split() if not _HONORIFIC.match(w)]
+    if len(words) < 2:
+        return []
+    return [w for w in dict.fromkeys((words[0], words[-1])) if len(w.rstrip(".")) > 1]

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, defaults
+from . import __version__, defaults, sidecar
 from . import cache as cachemod
 from .assemble import Part, plan, silence
 from .encode import ENCODER_DELAY, FRAME_SAMPLES, Settings, count_frames, encode_pcm
@@ -72,17 +72,22 @@ def _fingerprint(parts: list[Part], tags: Tags, options: RenderOptions) -> str:
     return cachemod.key("render", __version__, items, tags, options.settings, options.split)
 
 
-def render(script: Script, cast: Cast, options: RenderOptions, progress=None) -> RenderResult:
-    """Render `script` into options.out_dir. `progress(done, total)` is called as lines finish."""
+def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
+           source_fingerprint: str | None = None) -> RenderResult:
+    """Render `script` into options.out_dir. `progress(done, total)` is called as lines
+    finish; `source_fingerprint` (see sidecar.py) is recorded for up_to_date()."""
     parts = plan(script, cast)
-    tags = _tags(script, cast)
+    tags = _tags(script, cast, cover=None)
     out_dir = _prepare_out_dir(options.out_dir)
     slug = slugify(script.title)
-    sidecar = out_dir / f"{slug}.ficaudio.json"
+    meta_path = out_dir / f"{slug}{sidecar.SUFFIX}"
     fingerprint = _fingerprint(parts, tags, options)
-    previous = _read_sidecar(sidecar)
-    if previous and previous.get("fingerprint") == fingerprint and _files_intact(out_dir, previous):
-        return RenderResult(_outputs_from(out_dir, previous), sidecar, 0, True)
+    previous = sidecar.read(meta_path)
+    if previous and previous.get("fingerprint") == fingerprint and sidecar.intact(out_dir, previous):
+        if source_fingerprint and previous.get("source_fingerprint") != source_fingerprint:
+            previous["source_fingerprint"] = source_fingerprint
+            cachemod.write_atomic(meta_path, json.dumps(previous, indent=2, ensure_ascii=False).encode("utf-8"))
+        return RenderResult(_outputs_from(out_dir, previous), meta_path, 0, True)
 
     tmp_cache = None
     if options.use_cache:
@@ -94,6 +99,8 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None) ->
         with Synthesizer(store, options.jobs) as synth:
             lines = [item.line for part in parts for item in part.items]
             synthesized = synth.submit(lines)
+            # The workers are busy now: draw the cover meanwhile.
+            tags = _tags(script, cast, cover=_cover(script, cast, store))
             groups = [[i] for i in range(len(parts))] if options.split else [list(range(len(parts)))]
             total = len(lines)
             counter = _Counter(progress, total)
@@ -106,9 +113,8 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None) ->
                     _render_file(out_dir / f"{name}.mp3", [parts[i] for i in group], synth, store,
                                  options, group_tags, counter)
                 )
-        result = RenderResult(outputs, sidecar, synthesized)
-        _write_sidecar(sidecar, script, tags, outputs, fingerprint, options)
-        return result
+        _write_sidecar(meta_path, script, tags, outputs, fingerprint, source_fingerprint, options)
+        return RenderResult(outputs, meta_path, synthesized)
     finally:
         if tmp_cache is not None:
             tmp_cache.cleanup()
@@ -157,58 +163,65 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
     pending: deque = deque()
     frames: list[int] = []
 
-    with ThreadPoolExecutor(max_workers=jobs) as encoders:
+    encoders = ThreadPoolExecutor(max_workers=jobs)
 
-        def encode_unit(pcm: bytes) -> bytes:
-            k = cachemod.key("mp3", 1, settings, _digest(pcm))
-            hit = store.get("units", k, ".mp3") if options.use_cache else None
-            if hit is not None:
-                return hit.read_bytes()
-            data = encode_pcm(pcm, defaults.WORK_RATE, settings)
-            if options.use_cache:
-                store.put("units", k, ".mp3", data)
-            return data
+    def encode_unit(pcm: bytes) -> bytes:
+        k = cachemod.key("mp3", 1, settings, _digest(pcm))
+        hit = store.get("units", k, ".mp3") if options.use_cache else None
+        if hit is not None:
+            return hit.read_bytes()
+        data = encode_pcm(pcm, defaults.WORK_RATE, settings)
+        if options.use_cache:
+            store.put("units", k, ".mp3", data)
+        return data
 
-        def drain(out, keep: int):
-            while len(pending) > keep:
-                data = pending.popleft().result()
-                frames.append(count_frames(data))
-                out.write(data)
+    def drain(out, keep: int):
+        while len(pending) > keep:
+            data = pending.popleft().result()
+            frames.append(count_frames(data))
+            out.write(data)
 
-        def flush(out):
-            nonlocal unit, unit_len, unit_index
-            if unit_len:
-                pending.append(encoders.submit(encode_unit, b"".join(unit)))
-                unit, unit_len = [], 0
-                unit_index += 1
-                drain(out, 2 * jobs)  # bounded: memory stays flat
+    def flush(out):
+        nonlocal unit, unit_len, unit_index
+        if unit_len:
+            pending.append(encoders.submit(encode_unit, b"".join(unit)))
+            unit, unit_len = [], 0
+            unit_index += 1
+            drain(out, 2 * jobs)  # bounded: memory stays flat
 
-        try:
-            with open(tmp, "wb") as out:
-                for part in parts:
-                    for n, item in enumerate(part.items):
-                        if unit_len >= unit_target:
-                            flush(out)
-                        if n == 0:
-                            chapter_marks.append((unit_index, unit_len, part.title))
-                        gap = silence(item.pause)
-                        unit.append(gap)
-                        unit_len += len(gap) // 2
-                        clip = synth.clip(item.line)
-                        cue_marks.append((unit_index, unit_len, unit_len + clip.samples, item.speaker, item.text))
-                        unit.append(clip.pcm)
-                        unit_len += clip.samples
-                        counter.step()
-                unit.append(silence(defaults.PAUSE_END))
-                unit_len += int(round(defaults.PAUSE_END * defaults.WORK_RATE))
-                flush(out)
-                drain(out, 0)
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            if tmp.exists():
-                tmp.unlink()
-            raise
+    try:
+        with open(tmp, "wb") as out:
+            for part in parts:
+                for n, item in enumerate(part.items):
+                    gap = silence(item.pause)
+                    if unit_len >= unit_target:
+                        # Cut in the middle of the pause: each unit starts and ends in
+                        # silence, where the encoder's priming and padding go unheard.
+                        half = len(gap) // 4 * 2
+                        unit.append(gap[:half])
+                        unit_len += half // 2
+                        flush(out)
+                        gap = gap[half:]
+                    if n == 0:
+                        chapter_marks.append((unit_index, unit_len, part.title))
+                    unit.append(gap)
+                    unit_len += len(gap) // 2
+                    clip = synth.clip(item.line)
+                    cue_marks.append((unit_index, unit_len, unit_len + clip.samples, item.speaker, item.text))
+                    unit.append(clip.pcm)
+                    unit_len += clip.samples
+                    counter.step()
+            unit.append(silence(defaults.PAUSE_END))
+            unit_len += int(round(defaults.PAUSE_END * defaults.WORK_RATE))
+            flush(out)
+            drain(out, 0)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    finally:
+        # On Ctrl-C or an error, queued units are dropped rather than encoded.
+        encoders.shutdown(wait=True, cancel_futures=True)
 
     # Time of a work-rate sample offset inside a unit, in seconds of the decoded MP3.
     scale = settings.rate / defaults.WORK_RATE
@@ -245,23 +258,39 @@ def _digest(pcm: bytes) -> str:
     return hashlib.sha256(pcm).hexdigest()
 
 
-def _tags(script: Script, cast: Cast) -> Tags:
+def _fandom(script: Script) -> str | None:
+    work = script.work
+    return ", ".join(work.fandoms) if work and work.fandoms else None
+
+
+def _cover(script: Script, cast: Cast, store: cachemod.Cache) -> tuple[bytes, str]:
+    """The user's cover, or a generated one (kept in the cache: drawing it takes a while)."""
     from .cover import generate_cover, load_cover
 
-    work = script.work
-    fandom = ", ".join(work.fandoms) if work and work.fandoms else None
     if cast.cover:
-        cover, mime = load_cover(cast.cover)
-    else:
-        cover, mime = generate_cover(script.title, script.author, fandom), "image/png"
+        return load_cover(cast.cover)
+    k = cachemod.key("cover", 1, script.title, script.author, _fandom(script))
+    hit = store.get("covers", k, ".png")
+    if hit is not None:
+        return hit.read_bytes(), "image/png"
+    data = generate_cover(script.title, script.author, _fandom(script))
+    store.put("covers", k, ".png", data)
+    return data, "image/png"
+
+
+def _tags(script: Script, cast: Cast, cover: tuple[bytes, str] | None) -> Tags:
+    """The tags; without `cover` (not yet drawn) they still fingerprint the render, the
+    cover then being named by its source."""
+    work = script.work
+    data, mime = cover if cover else (None, cast.cover or "generated")
     return Tags(
         title=script.title,
         author=script.author,
         album=script.title,
         summary=work.summary if work else "",
-        cover=cover,
+        cover=data,
         cover_mime=mime,
-        fandom=fandom,
+        fandom=_fandom(script),
         url=work.url if work else None,
         language=work.language if work else "en",
     )
@@ -273,21 +302,6 @@ def _chapter_tags(tags: Tags, title: str, track: tuple[int, int]) -> Tags:
     return replace(tags, title=title, track=track)
 
 
-def _read_sidecar(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _files_intact(out_dir: Path, meta: dict) -> bool:
-    for f in meta.get("files", []):
-        p = out_dir / f["mp3"]
-        if not p.exists() or p.stat().st_size != f["bytes"] or not (out_dir / f["vtt"]).exists():
-            return False
-    return bool(meta.get("files"))
-
-
 def _outputs_from(out_dir: Path, meta: dict) -> list[Output]:
     return [
         Output(out_dir / f["mp3"], out_dir / f["vtt"], f["duration"],
@@ -296,12 +310,14 @@ def _outputs_from(out_dir: Path, meta: dict) -> list[Output]:
     ]
 
 
-def _write_sidecar(path: Path, script: Script, tags: Tags, outputs: list[Output], fingerprint: str, options) -> None:
+def _write_sidecar(path: Path, script: Script, tags: Tags, outputs: list[Output], fingerprint: str,
+                   source_fingerprint: str | None, options) -> None:
     """Metadata for `ficaudio feed` and for skipping a render that is already done."""
     work = script.work
     meta = {
         "ficaudio": __version__,
         "fingerprint": fingerprint,
+        "source_fingerprint": source_fingerprint,
         "title": script.title,
         "author": script.author,
         "summary": tags.summary,

@@ -1,14 +1,25 @@
 """The script as text and JSON: who says what, readable, editable and machine-readable.
 
 The text form puts one segment on a line with the speaker's label first. A header
-names the source file, so an edited script can be read back (see read_script).
+names the source file and its content hash, so an edited script can be read back
+(read_script): the source is split again and the labels are applied in order. Only
+labels may change; the text of each line is checked against the story.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import json
+import os
+from dataclasses import replace
+from pathlib import Path
 
-from .model import Script
+from .errors import ScriptError
+from .model import NARRATOR, UNKNOWN, Script
+
+MAGIC = "# ficaudio script"
+SUFFIX = ".script"
 
 
 def to_json(script: Script) -> str:
@@ -39,8 +50,16 @@ def to_json(script: Script) -> str:
     )
 
 
-def to_text(script: Script) -> str:
-    lines = [f"# title: {script.title}"]
+def to_text(script: Script, folder: str | Path | None = None) -> str:
+    """The editable text form. `folder` is where the script file will live: the source
+    path in the header is written relative to it (default: the current folder)."""
+    lines = [f"{MAGIC}: change a speaker label (the name before the colon), then render this file."]
+    work = script.work
+    if work is not None and work.source:
+        lines.append(f"# source: {_source_path(work.source, folder)}")
+        lines.append(f"# sha256: {text_hash(work.text)}")
+        lines.append(f"# notes: {'yes' if _reads_notes(script) else 'no'}")
+    lines.append(f"# title: {script.title}")
     if script.author:
         lines.append(f"# author: {script.author}")
     for chapter in script.chapters:
@@ -49,3 +68,141 @@ def to_text(script: Script) -> str:
         for s in chapter.segments:
             lines.append(f"{s.speaker}: {s.text}")
     return "\n".join(lines) + "\n"
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _source_path(source: str, folder) -> str:
+    """Relative to the script's folder, so the two can move together; absolute when they
+    share nothing below the filesystem root (a relative path would be as fragile)."""
+    absolute, folder = os.path.abspath(source), os.path.abspath(folder or ".")
+    try:
+        common = os.path.commonpath([absolute, folder])
+    except ValueError:  # another drive
+        return absolute
+    if common == os.path.dirname(common):  # the root
+        return absolute
+    return Path(os.path.relpath(absolute, folder)).as_posix()
+
+
+def _reads_notes(script: Script) -> bool:
+    """Whether the script includes author's-note paragraphs (reading.notes was on)."""
+    notes = [(p.start, p.end) for ch in script.work.chapters for p in ch.paragraphs if p.kind == "note"]
+    return any(a <= s.start < b for s in script.segments() for a, b in notes)
+
+
+def is_script(path: str | Path) -> bool:
+    """A script file: the .script extension, or our header on its first line."""
+    path = Path(path)
+    if path.suffix.lower() == SUFFIX:
+        return True
+    try:
+        with path.open("rb") as f:
+            first = f.readline(200)
+    except OSError:
+        return False
+    return first.lstrip(b"\xef\xbb\xbf").startswith(MAGIC.encode())
+
+
+def read_script(path: str | Path, cast=None) -> Script:
+    """An edited script: the source split again, with the speakers of the edited lines.
+
+    Each line's text must still match its segment; a label must be Narrator, Unknown or
+    a character of the cast or of the story. A label that differs from what attribution
+    says is the user's decision and gets confidence 1.0.
+    """
+    from .attribute import attribute
+    from .discover import discover
+    from .ingest import ingest
+    from .split import split
+    from .voices import Cast
+
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ScriptError(f"{path}: no such script file; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScriptError(f"{path}: cannot read the script ({exc})") from None
+    header, body = _parse(raw.splitlines(), path)
+    source = _locate(path, *header["source"])
+    work = ingest(source)
+    if text_hash(work.text) != header["sha256"][0]:
+        raise ScriptError(
+            f"{path}: {source} has changed since this script was written; run "
+            f"`ficaudio script {source} > {path}` again and redo your edits"
+        )
+    cast = cast if cast is not None else Cast()
+    attributed = attribute(split(work, include_notes=header.get("notes", ("no",))[0] == "yes"), cast)
+    segments = list(attributed.segments())
+    speakers = {NARRATOR, UNKNOWN, *(c.name for c in cast.characters), *(s.speaker for s in segments)}
+    speakers |= {c.name for c in discover(attributed)}
+    aliases = {a.lower(): c.name for c in cast.characters for a in c.names}
+    edited = []
+    for (lineno, label, text), seg in zip(body, segments):
+        if text != seg.text:
+            raise ScriptError(f"{path}:{lineno}: the text of this line differs from the story "
+                              f"(expected {_short(seg.text)!r}); only the speaker label may be edited")
+        if label not in speakers:
+            raise ScriptError(f"{path}:{lineno}: unknown speaker '{label}'{_hint(label, speakers, aliases)}; "
+                              f"use Narrator, Unknown or one of: {', '.join(sorted(speakers - {NARRATOR, UNKNOWN}))} "
+                              "(or add the character to voices.yaml)")
+        edited.append(seg if label == seg.speaker else replace(seg, speaker=label, confidence=1.0))
+    if len(body) > len(segments):
+        lineno = body[len(segments)][0]
+        raise ScriptError(f"{path}:{lineno}: a line the story does not have; only speaker labels may be "
+                          "edited (remove the line, or run `ficaudio script` again)")
+    if len(body) < len(segments):
+        missing = segments[len(body)].text
+        raise ScriptError(f"{path}: the script ends before the story does (next line would be "
+                          f"{_short(missing)!r}); put the deleted lines back, or run `ficaudio script` again")
+    return attributed.replace_segments(edited)
+
+
+def _parse(lines: list[str], path: Path):
+    """Header fields (value, line number) and body lines (line number, label, text)."""
+    if not lines or not lines[0].startswith(MAGIC):
+        raise ScriptError(f"{path}:1: not a ficaudio script (it should start with '{MAGIC}'); "
+                          "make one with `ficaudio script STORY > FILE.script`")
+    header: dict[str, tuple[str, int]] = {}
+    body = []
+    for lineno, line in enumerate(lines, 1):
+        if line.startswith("#") or not line.strip():
+            key, sep, value = line.lstrip("#").partition(":")
+            if line.startswith("# ") and sep and not line.startswith("##"):
+                header.setdefault(key.strip(), (value.strip(), lineno))
+            continue
+        label, sep, text = line.partition(": ")
+        if not sep or not label.strip():
+            raise ScriptError(f"{path}:{lineno}: expected 'Speaker: text', e.g. 'Narrator: {_short(line)}'")
+        body.append((lineno, label.strip(), text.strip()))
+    for key in ("source", "sha256"):
+        if key not in header:
+            raise ScriptError(f"{path}: the '# {key}:' header line is missing; make the script again with "
+                              "`ficaudio script STORY > FILE.script`")
+    return header, body
+
+
+def _locate(script: Path, source: str, lineno: int) -> Path:
+    """The source beside the script first (the path is relative to its folder), then
+    relative to the current folder (a script printed to stdout elsewhere)."""
+    candidates = [Path(source)] if os.path.isabs(source) else [script.parent / source, Path(source)]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ScriptError(f"{script}:{lineno}: the source story {source} is not found next to the script or in "
+                      "the current folder; fix the '# source:' line")
+
+
+def _hint(label: str, speakers: set[str], aliases: dict[str, str]) -> str:
+    if label.lower() in aliases:
+        return f" (did you mean {aliases[label.lower()]}? labels use the character's name, not an alias)"
+    near = difflib.get_close_matches(label, sorted(speakers), n=1, cutoff=0.6)
+    return f" (did you mean {near[0]}?)" if near else ""
+
+
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+

@@ -166,10 +166,13 @@ def split(work: Work, include_notes: bool = False) -> Script:
     chapters = []
     paragraph_index = 0
     scene = 0
+    quote_base = 0  # quote ids are unique in the work: attribution keys speakers by them
     for chapter in work.chapters:
         scene += 1
         readable = [p for p in chapter.paragraphs if p.kind == "text" or (include_notes and p.kind == "note")]
-        quotes = find_quotes(text, [(p.start, p.end) for p in readable], style)
+        quotes = [Quote(q.start, q.end, q.quote_id + quote_base, q.closed)
+                  for q in find_quotes(text, [(p.start, p.end) for p in readable], style)]
+        quote_base = max((q.quote_id + 1 for q in quotes), default=quote_base)
         segments: list[Segment] = []
         q = 0
         for paragraph in chapter.paragraphs:

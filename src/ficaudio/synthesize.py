@@ -84,7 +84,7 @@ def synthesize_line(line: Line) -> Clip:
     from .loudness import level
 
     audio = get_engine(line.profile.engine).synthesize(line.text, line.profile)
-    return level(to_clip(audio))
+    return level(to_clip(audio), line.profile.volume)
 
 
 def _work(text: str, profile: VoiceProfile, key: str, root: str) -> int:
@@ -96,14 +96,12 @@ def _work(text: str, profile: VoiceProfile, key: str, root: str) -> int:
 
 
 def _context():
-    """Workers come from a fork server: forking this process would copy espeak-ng's
-    native state mid-use (it deadlocks), while the server forks a clean interpreter
-    that has our modules imported once."""
+    """Workers are forked: they start at once, with every module and espeak-ng already
+    loaded. That is safe because we run espeak-ng in its synchronous mode, which starts
+    no threads, and the pool forks all its workers before it starts its own thread."""
     import multiprocessing as mp
 
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["ficaudio.synthesize", "ficaudio.loudness", "ficaudio.engines.pyttsx3_engine"])
-    return ctx
+    return mp.get_context("fork")
 
 
 def _quiet_worker():

@@ -16,7 +16,7 @@ voices.yaml (every section optional):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import defaults
@@ -68,7 +68,8 @@ class Cast:
     )
     characters: tuple[Character, ...] = ()
     pronunciations: tuple[tuple[str, str], ...] = ()
-    reading: tuple[tuple[str, object], ...] = ()
+    # Every key of defaults.READING, with the file's values over the defaults.
+    reading: tuple[tuple[str, object], ...] = tuple(defaults.READING.items())
     cover: str | None = None
     source: str | None = None  # the file it was read from
 
@@ -86,8 +87,12 @@ class Cast:
         c = self.character(speaker)
         if c is not None and c.profile is not None:
             return c.profile
-        gender = c.gender if c is not None else "unknown"
-        return dict(self.by_gender).get(gender) or dict(self.by_gender)["unknown"]
+        return self.profile_for_gender(c.gender if c is not None else "unknown")
+
+    def profile_for_gender(self, gender: str) -> VoiceProfile:
+        """The default profile for characters of this gender without one of their own."""
+        by_gender = dict(self.by_gender)
+        return by_gender.get(gender) or by_gender["unknown"]
 
     def with_characters(self, characters) -> "Cast":
         return replace(self, characters=tuple(characters))
@@ -122,7 +127,7 @@ def load_cast(path: str | Path | None, required: bool = False) -> Cast:
     return parse_cast(raw, str(path))
 
 
-def _yaml():
+def round_trip_yaml():
     from ruamel.yaml import YAML
 
     # Round-trip mode keeps line numbers for messages; it constructs no Python objects.
@@ -133,7 +138,7 @@ def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        data = _yaml().load(raw)
+        data = round_trip_yaml().load(raw)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -146,19 +151,21 @@ def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
     return _Reader(source).cast(data)
 
 
-def _refuse_tags(node, source):
+def _refuse_tags(node, source, line=""):
     """Refuse YAML tags that ask for Python objects: voices.yaml is plain data."""
     tag = getattr(node, "tag", None)
     value = getattr(tag, "value", None) if tag is not None else None
-    if value and value.startswith("!") and not value.startswith("tag:yaml.org,2002:"):
-        line = _line_of(node)
+    # "!!python/..." expands to a tag:yaml.org,2002:python/ tag, so the prefix alone proves nothing.
+    standard = value and value.startswith("tag:yaml.org,2002:") and not value.startswith("tag:yaml.org,2002:python/")
+    if value and not standard:
+        line = _line_of(node) or line
         raise VoicesError(f"{source}{line}: the YAML tag {value} is not allowed; voices.yaml holds plain values")
     if isinstance(node, dict):
-        for v in node.values():
-            _refuse_tags(v, source)
+        for k, v in node.items():
+            _refuse_tags(v, source, _line_of(node, k) or line)
     elif isinstance(node, list):
         for v in node:
-            _refuse_tags(v, source)
+            _refuse_tags(v, source, _line_of(node) or line)
 
 
 def _line_of(node, key=None) -> str:
@@ -169,7 +176,7 @@ def _line_of(node, key=None) -> str:
         line = lc.key(key)[0] if key is not None else lc.line
     except (KeyError, TypeError, AttributeError):
         return ""
-    return f":{line + 1}"
+    return f":{line + 1}" if isinstance(line, int) else ""
 
 
 class _Reader:
@@ -208,16 +215,37 @@ class _Reader:
             section = self.mapping(data, "characters", "characters")
             for name in section:
                 characters.append(self.character(section, name, by_gender))
-        pronunciations = ()
-        if "pronunciations" in data:
-            section = self.mapping(data, "pronunciations", "pronunciations")
-            pronunciations = tuple((str(k), str(v)) for k, v in section.items())
-        reading = ()
-        if "reading" in data:
-            reading = tuple(self.mapping(data, "reading", "reading").items())
+        pronunciations = self.pronunciations(data) if "pronunciations" in data else ()
+        reading = self.reading(data) if "reading" in data else base.reading
         cover = data.get("cover")
         return Cast(narrator, unknown, tuple(by_gender.items()), tuple(characters), pronunciations,
                     reading, str(cover) if cover else None, self.source)
+
+    def pronunciations(self, data) -> tuple[tuple[str, str], ...]:
+        section = self.mapping(data, "pronunciations", "pronunciations")
+        found = []
+        for word, said in section.items():
+            if not isinstance(word, str) or not word.strip():
+                self.fail(section, word, f"pronunciations: '{word}' must be a word or name from the text")
+            if not isinstance(said, str) or not said.strip():
+                self.fail(section, word, f"pronunciations.{word} must be text to say instead, e.g. "
+                          f"{word}: {word.upper()}-ee, or espeak-ng phonemes in [[...]]")
+            if said.count("[[") != said.count("]]"):
+                self.fail(section, word, f"pronunciations.{word}: phonemes must be written [[like this]]; "
+                          "a [[ or ]] is missing")
+            found.append((word.strip(), said.strip()))
+        return tuple(found)
+
+    def reading(self, data) -> tuple[tuple[str, object], ...]:
+        section = self.mapping(data, "reading", "reading")
+        options = dict(defaults.READING)
+        for key, value in section.items():
+            if key not in defaults.READING:
+                self.fail(section, key, f"unknown key '{key}' in reading; valid keys: {', '.join(defaults.READING)}")
+            if not isinstance(value, bool):
+                self.fail(section, key, f"reading.{key} must be true or false, not {value!r}")
+            options[key] = value
+        return tuple(options.items())
 
     def character(self, section, name, by_gender) -> Character:
         node = section[name]
@@ -327,7 +355,7 @@ def _profile_line(source: str | None, label: str) -> str:
     if not source or not Path(source).exists():
         return ""
     try:
-        data = _yaml().load(Path(source).read_text(encoding="utf-8-sig"))
+        data = round_trip_yaml().load(Path(source).read_text(encoding="utf-8-sig"))
         node = data
         for part in label.split(".", 1) if label.startswith(("characters.", "defaults.")) else [label]:
             parent, node = node, node[part]

@@ -31,6 +31,8 @@ class Engine:
     name: str = ""
     # Profile keys this engine understands beyond the common ones.
     extra_keys: frozenset[str] = frozenset()
+    # Reads espeak-ng phonemes written [[like this]] inline (voices.yaml pronunciations).
+    phoneme_input: bool = False
 
     def version(self) -> str:
         """Part of the cache key: a new engine version may sound different."""

@@ -1,14 +1,16 @@
 """A fast engine for tests: a tone of the length the text would take to speak.
 
 Each voice gets its own tone frequency (higher for higher pitch), so tests can tell
-voices apart in the assembled audio without a real synthesizer.
+voices apart in the assembled audio without a real synthesizer. FICAUDIO_FAKE_DELAY
+(seconds per line) makes it as slow as a real engine, for tests of interrupted renders.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 
-import numpy as np
 from pydub import AudioSegment
 
 from . import Engine, VoiceInfo, register
@@ -27,6 +29,9 @@ class FakeEngine(Engine):
         return [VoiceInfo(v, v.title(), None, "en") for v in VOICES]
 
     def synthesize(self, text: str, profile) -> AudioSegment:
+        import numpy as np
+
+        time.sleep(float(os.environ.get("FICAUDIO_FAKE_DELAY", "0")))
         words = max(1, len(text.split()))
         seconds = words * 60.0 / max(60, profile.rate)
         n = int(seconds * RATE)

@@ -1,17 +1,20 @@
-"""pyttsx3 with its espeak-ng driver: the default engine on Linux.
+"""pyttsx3's espeak-ng driver: the default engine on Linux.
 
 Voice ids are espeak-ng voices, optionally with a variant: en-us, en-us+f3,
 en-gb-x-rp+m3. pyttsx3 silently falls back to a default voice for an id it does not
-know, so we check ids against espeak-ng's own lists first.
+know, so ids are checked against espeak-ng's own lists first.
+
+We drive espeak-ng through pyttsx3's ctypes binding in espeak's synchronous mode rather
+than through pyttsx3's event loop: that loop polls every 10 ms, runs espeak-ng in its
+asynchronous mode (where a rate or pitch change can land on the wrong line), and passes
+every line through a WAV file; for the short lines of dialogue those costs are several
+times the synthesis itself. The voices, the parameters and the sound are the same.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import io
+import ctypes
 import os
-import tempfile
 from functools import lru_cache
 
 from pydub import AudioSegment
@@ -19,71 +22,103 @@ from pydub import AudioSegment
 from ..errors import EngineError, VoicesError
 from . import Engine, VoiceInfo, register, unknown_voice_message
 
+_DATA_DIRS = (
+    "/usr/lib/x86_64-linux-gnu/espeak-ng-data",
+    "/usr/lib/aarch64-linux-gnu/espeak-ng-data",
+    "/usr/share/espeak-ng-data",
+    "/usr/local/share/espeak-ng-data",
+)
+
+
+class _Espeak:
+    """espeak-ng, initialised once per process (it cannot be initialised twice)."""
+
+    def __init__(self):
+        try:
+            from pyttsx3.drivers import _espeak
+        except (ImportError, RuntimeError, OSError) as exc:
+            raise EngineError(
+                "espeak-ng is not available to pyttsx3; install it with "
+                "`apt-get install espeak-ng` (Debian/Ubuntu)"
+            ) from exc
+        self.lib = _espeak
+        self.rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 500)
+        if self.rate == -1:
+            raise EngineError("espeak-ng failed to start; reinstall it with `apt-get install --reinstall espeak-ng`")
+        self._chunks: list[bytes] = []
+        _espeak.SetSynthCallback(self._collect)
+        self._voice = None
+
+    def _collect(self, wav, numsamples, events):
+        if numsamples > 0:
+            self._chunks.append(ctypes.string_at(wav, numsamples * 2))
+        return 0
+
+    @property
+    def identifiers(self) -> dict[str, str]:
+        """Language code ("en-gb") and file name ("en") of every voice, to the file
+        identifier espeak-ng selects voices by ("gmw/en")."""
+        if not hasattr(self, "_identifiers"):
+            self._identifiers = {}
+            for v in self.lib.ListVoices(None):
+                ident = v.identifier.decode()
+                if v.languages:
+                    self._identifiers.setdefault(v.languages[1:].decode(errors="ignore").lower(), ident)
+                self._identifiers.setdefault(ident.split("/")[-1].lower(), ident)
+        return self._identifiers
+
+    def say(self, text: str, voice: str, rate: int, pitch: int) -> bytes:
+        lib = self.lib
+        if voice != self._voice:
+            base, plus, variant = voice.partition("+")
+            name = self.identifiers.get(base.lower(), base) + plus + variant
+            if lib.SetVoiceByName(name.encode("utf-8")) != lib.EE_OK:
+                raise VoicesError(unknown_voice_message(voice, (), "pyttsx3"))
+            self._voice = voice
+        lib.SetParameter(lib.RATE, int(rate), 0)
+        lib.SetParameter(lib.PITCH, int(pitch), 0)
+        self._chunks = []
+        # Phoneme mode reads [[...]] as espeak-ng phonemes (pronunciations in voices.yaml);
+        # off otherwise, as pyttsx3 has it.
+        flags = lib.CHARS_UTF8 | (lib.PHONEMES if "[[" in text else 0)
+        lib.Synth(text.encode("utf-8"), flags=flags)
+        return b"".join(self._chunks)
+
 
 @lru_cache(maxsize=1)
-def _driver():
-    try:
-        import pyttsx3
-    except ImportError as exc:  # pragma: no cover - a dependency of ours
-        raise EngineError("pyttsx3 is not installed; run `pip install pyttsx3`") from exc
-    try:
-        return pyttsx3.init("espeak")
-    except (RuntimeError, OSError) as exc:
-        raise EngineError(
-            "espeak-ng is not available to pyttsx3; install it with "
-            "`apt-get install espeak-ng` (Debian/Ubuntu)"
-        ) from exc
-
-
-# Drop the driver while the interpreter is whole: pyttsx3's finalizer fails, noisily,
-# once module teardown has begun.
-atexit.register(_driver.cache_clear)
-
-
-def _espeak_module():
-    from pyttsx3.drivers import _espeak
-
-    return _espeak
-
-
-def _variants_dir() -> str | None:
-    for root in ("/usr/lib/x86_64-linux-gnu/espeak-ng-data", "/usr/lib/aarch64-linux-gnu/espeak-ng-data",
-                 "/usr/share/espeak-ng-data", "/usr/local/share/espeak-ng-data"):
-        path = os.path.join(root, "voices", "!v")
-        if os.path.isdir(path):
-            return path
-    return None
+def _espeak() -> _Espeak:
+    return _Espeak()
 
 
 @lru_cache(maxsize=1)
 def variants() -> tuple[str, ...]:
-    path = _variants_dir()
-    return tuple(sorted(os.listdir(path))) if path else ("f1", "f2", "f3", "f4", "f5", "m1", "m2", "m3", "m4", "m5", "m6", "m7")
+    for root in _DATA_DIRS:
+        path = os.path.join(root, "voices", "!v")
+        if os.path.isdir(path):
+            return tuple(sorted(os.listdir(path)))
+    return tuple(f"f{i}" for i in range(1, 6)) + tuple(f"m{i}" for i in range(1, 8))
 
 
 @register("pyttsx3")
 class Pyttsx3Engine(Engine):
-    def __init__(self):
-        self._voice = None
+    default_voice = "en-us"
+    phoneme_input = True
 
     def version(self) -> str:
         from importlib.metadata import version
 
-        from pyttsx3.drivers import _espeak
-
-        try:
-            espeak = _espeak.Info().decode() if hasattr(_espeak, "Info") else ""
-        except Exception:  # noqa: BLE001 - only a cache key ingredient
-            espeak = ""
-        return f"pyttsx3-{version('pyttsx3')}-{espeak}"
+        info = _espeak().lib.Info(None)
+        return f"pyttsx3-{version('pyttsx3')}-espeak-ng-{(info or b'').decode(errors='replace')}"
 
     @lru_cache(maxsize=1)
     def base_voices(self) -> tuple[VoiceInfo, ...]:
         found = {}
-        for v in _driver().getProperty("voices"):
-            language = (v.languages or [None])[0]
-            vid = (language or v.id.split("/")[-1]).lower()
-            found.setdefault(vid, VoiceInfo(vid, v.name, (v.gender or "").lower() or None, language))
+        for v in _espeak().lib.ListVoices(None):
+            # languages is a priority byte followed by the language name.
+            language = v.languages[1:].decode("utf-8", errors="ignore") if v.languages else ""
+            vid = (language or v.identifier.decode().split("/")[-1]).lower()
+            gender = {1: "male", 2: "female"}.get(v.gender)
+            found.setdefault(vid, VoiceInfo(vid, v.name.decode("utf-8", errors="replace"), gender, language))
         return tuple(sorted(found.values(), key=lambda v: v.id))
 
     def voices(self) -> list[VoiceInfo]:
@@ -103,24 +138,6 @@ class Pyttsx3Engine(Engine):
             raise VoicesError(f"in voice '{profile.voice}': {near.replace('voice id', 'variant')}")
 
     def synthesize(self, text: str, profile) -> AudioSegment:
-        engine = _driver()
-        if self._voice != profile.voice:
-            engine.setProperty("voice", profile.voice)
-            self._voice = profile.voice
-        engine.setProperty("rate", int(profile.rate))
-        engine.setProperty("pitch", int(profile.pitch))
-        engine.setProperty("volume", float(profile.volume))
-        # pyttsx3 runs espeak-ng in its asynchronous mode, where settings are queued
-        # commands: without waiting for them, a line can come out at the previous
-        # line's rate and pitch.
-        _espeak_module().Synchronize()
-        fd, path = tempfile.mkstemp(suffix=".wav", prefix="ficaudio-")
-        os.close(fd)
-        try:
-            # pyttsx3 prints "Audio saved to ..." on stdout; our stdout may be JSON.
-            with contextlib.redirect_stdout(io.StringIO()):
-                engine.save_to_file(text, path)
-                engine.runAndWait()
-            return AudioSegment.from_wav(path)
-        finally:
-            os.unlink(path)
+        espeak = _espeak()
+        pcm = espeak.say(text, profile.voice, profile.rate, profile.pitch)
+        return AudioSegment(data=pcm, sample_width=2, frame_rate=espeak.rate, channels=1)

@@ -1,0 +1,102 @@
+"""Render speed against the floor: one espeak-ng call for the whole text plus one ffmpeg
+encode at the settings of the MP3 ficaudio writes, measured in the same run.
+
+    python benchmarks/render.py                 # the seed
+    python benchmarks/render.py --emma          # the seed and Emma (about 10 minutes)
+    python benchmarks/render.py --text FILE     # any text
+
+Prints wall times, the ratios the speed issue sets (cold render / floor, warm re-render /
+cold render) and the peak memory of the largest process of the render.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_653e07ef9e538d7a.txt"
+EMMA = ROOT.parent / "shared" / "pdnc-dev" / "Emma" / "novel_text.txt"
+
+sys.path.insert(0, str(ROOT / "src"))
+from ficaudio import defaults  # noqa: E402
+
+# Runs a command and reports the peak RSS of the largest process in its tree: Linux
+# folds a waited-for descendant's peak into its parent's RUSAGE_CHILDREN figure.
+_PEAK = (
+    "import resource, subprocess, sys, json;"
+    "rc = subprocess.run(sys.argv[1:]).returncode;"
+    "print(json.dumps({'rc': rc, 'maxrss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))"
+)
+
+
+def timed(cmd, env=None, cwd=None) -> tuple[float, int]:
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _PEAK, *cmd], env=env, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    if report["rc"] != 0:
+        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{out.stderr}")
+    return wall, report["maxrss_kb"] // 1024
+
+
+def floor(text: Path, work: Path) -> tuple[float, float]:
+    wav, mp3 = work / "floor.wav", work / "floor.mp3"
+    synth, _ = timed(["espeak-ng", "-v", "en-us", "-f", str(text), "-w", str(wav)])
+    encode, _ = timed(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", str(defaults.MP3_RATE),
+                       "-ac", str(defaults.MP3_CHANNELS), "-codec:a", "libmp3lame", "-b:a", defaults.MP3_BITRATE,
+                       str(mp3)])
+    return synth, encode
+
+
+def bench(text: Path, voices: Path | None, jobs: int | None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="ficaudio-bench-") as tmp:
+        work = Path(tmp)
+        env = dict(os.environ, XDG_CACHE_HOME=str(work / "cache"), PYTHONPATH=str(ROOT / "src"))
+        cmd = [sys.executable, "-m", "ficaudio", "render", str(text), "--out", str(work / "out"), "--quiet"]
+        if voices:
+            cmd += ["--voices", str(voices)]
+        if jobs:
+            cmd += ["--jobs", str(jobs)]
+        synth, encode = floor(text, work)
+        # cwd is the temp folder, so a ./voices.yaml of the caller is not picked up.
+        cold, peak = timed(cmd, env, cwd=work)
+        warm, _ = timed(cmd, env, cwd=work)
+        mp3 = next((work / "out").glob("*.mp3"))
+        duration = float(subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(mp3)],
+            capture_output=True, text=True, check=True).stdout)
+    return {"text": text.name, "floor_synth": synth, "floor_encode": encode, "cold": cold, "warm": warm,
+            "peak_mb": peak, "audio_min": duration / 60}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--emma", action="store_true", help="also render Emma from ../shared/pdnc-dev")
+    parser.add_argument("--text", type=Path, action="append", default=[], help="another text to render")
+    parser.add_argument("--jobs", type=int, help="passed to ficaudio render --jobs")
+    args = parser.parse_args()
+    runs = [(SEED, ROOT / "voices.yaml")]
+    if args.emma:
+        if not EMMA.exists():
+            sys.exit(f"Emma not found at {EMMA}")
+        runs.append((EMMA, None))
+    runs += [(t, None) for t in args.text]
+    print(f"{'text':<28} {'audio':>7} {'floor s':>8} {'cold s':>8} {'cold/floor':>10} {'warm s':>7} "
+          f"{'warm/cold':>9} {'peak MB':>8}")
+    for text, voices in runs:
+        r = bench(text, voices, args.jobs)
+        fl = r["floor_synth"] + r["floor_encode"]
+        print(f"{r['text'][:28]:<28} {r['audio_min']:6.1f}m {fl:8.2f} {r['cold']:8.2f} {r['cold'] / fl:10.2f} "
+              f"{r['warm']:7.2f} {r['warm'] / r['cold']:9.3f} {r['peak_mb']:8d}")
+        print(f"  floor: espeak-ng {r['floor_synth']:.2f} s + ffmpeg {r['floor_encode']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,398 @@
+"""`ficaudio cast`: find the characters of stories and add them to voices.yaml, each
+with a voice of their own, leaving everything already in the file as it was written.
+
+New entries are inserted as text at the end of the `characters:` block rather than
+dumped through a YAML library: a round trip can still reflow long lines, respace flow
+mappings or requote strings, and hand-written casting must survive byte for byte.
+
+Voices come from a palette of engine profiles (accent, variant, pitch, rate). They are
+handed out greedily, most talkative character first, so that characters who share
+scenes differ in accent and pitch, not just in variant name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import defaults
+from .errors import VoicesError
+from .model import DIALOGUE, NARRATOR, UNKNOWN, Script
+from .voices import Cast, Character, VoiceProfile, parse_cast, round_trip_yaml
+
+NEW_FILE_HEADER = """\
+# Casting for ficaudio. Re-cast a character by changing its voice, then render again.
+# `ficaudio voices` lists the voice ids; add a variant with +, e.g. en-us+f3.
+# rate is words per minute, pitch is 0-100 (50 is the voice's own).
+# `ficaudio cast STORY` adds new characters and keeps everything written here.
+"""
+
+# espeak-ng English accents, the most neutral first.
+ACCENTS = ("en-us", "en-gb-x-rp", "en-gb", "en-us-nyc", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
+           "en-gb-x-gbcwmd")
+# Accents of one family (two British ones) are only half as far apart as two families.
+ACCENT_FAMILY = {"en-us": "us", "en-us-nyc": "us", "en-gb": "gb", "en-gb-x-rp": "gb", "en-gb-x-gbclan": "gb",
+                 "en-gb-x-gbcwmd": "gb"}
+# espeak-ng variants that sound like a person (not a robot, whisper or effect).
+VARIANTS = {
+    "female": ("f1", "f2", "f3", "f4", "f5", "Annie", "Alicia", "Andrea", "anika", "belinda", "linda", "steph"),
+    "male": ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "Andy", "Lee", "Denis", "Hugo", "michel", "travis"),
+}
+# Like the default cast, a character of unknown gender gets a male-sounding voice.
+VARIANTS["unknown"] = VARIANTS["male"]
+# Variants espeak-ng marks female; its base voices and every other variant sound male.
+FEMALE_VARIANTS = {"f1", "f2", "f3", "f4", "f5", "Alicia", "Andrea", "Annie", "anika", "anikaRobot", "aunty",
+                   "belinda", "grandma", "linda", "steph", "steph2", "steph3", "whisperf"}
+PITCHES = {"female": (60, 72, 50), "male": (40, 30, 50), "unknown": (50, 60, 40)}
+RATE_STEPS = (0, 12, -12)  # words per minute around the narrator's rate
+
+# How different two profiles sound, in rough "clearly different" units.
+PARTNER_ENOUGH = 2.0  # characters in one scene: another accent and another pitch
+OTHERS_ENOUGH = 1.0  # everyone else: at least another accent or pitch
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table `cast` prints."""
+
+    name: str
+    aliases: tuple[str, ...]
+    gender: str
+    lines: int
+    words: int
+    profile: VoiceProfile
+    added: bool
+
+
+@dataclass(frozen=True)
+class CastResult:
+    path: Path
+    rows: tuple[Row, ...]
+    created: bool
+    written: bool
+
+
+def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastResult:
+    """Discover the characters of `inputs`, give the new ones voices, add them to the file."""
+    from .attribute import attribute
+    from .discover import discover
+    from .ingest import ingest
+    from .split import split
+
+    path = Path(voices_path)
+    existed = path.exists()
+    raw, bom = _read(path)
+    cast = parse_cast(raw, str(path)) if raw.strip() else Cast(source=str(path))
+    notes = dict(cast.reading)["notes"]
+    scripts = [split(ingest(p), include_notes=notes) for p in inputs]
+    characters = list(cast.characters)
+    for script in scripts:
+        for found in discover(script):
+            merge_characters(characters, found, first_new=len(cast.characters))
+    everyone = cast.with_characters(characters)
+    attributed = [attribute(s, everyone) for s in scripts]
+    lines, words = _counts(attributed)
+    new = characters[len(cast.characters):]
+    new.sort(key=lambda c: (-lines[c.name], -words[c.name], c.name))
+    profiles = assign_voices(new, everyone, _together(attributed))
+    text = add_characters(raw, [(c, profiles[c.name]) for c in new], cast)
+    if new:
+        _check_added(text, path, [c.name for c in new])
+    written = write and (text != raw or not existed)
+    if written:
+        _write(path, ("\ufeff" if bom else "") + text)
+    final = everyone.with_characters([c if c not in new else replace(c, profile=profiles[c.name])
+                                      for c in characters])
+    rows = tuple(
+        Row(c.name, c.aliases, c.gender, lines[c.name], words[c.name], final.profile_for(c.name), c in new)
+        for c in sorted(characters, key=lambda c: (-lines[c.name], -words[c.name], c.name))
+    )
+    return CastResult(path, rows, created=written and not existed, written=written)
+
+
+def _read(path: Path) -> tuple[str, bool]:
+    if not path.exists():
+        return "", False
+    try:
+        data = path.read_bytes()
+        bom = data.startswith(b"\xef\xbb\xbf")
+        # Decoded without newline translation: CRLF files stay CRLF.
+        return data[3 if bom else 0:].decode("utf-8"), bom
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VoicesError(f"{path}: cannot read the voices file ({exc})") from exc
+
+
+def merge_characters(characters: list[Character], found: Character, first_new: int) -> None:
+    """Add a discovered character unless a known one shares a name or alias with it.
+    Characters from the file stay as written; ones discovered in an earlier story
+    gather the aliases (and a gender) found in later ones."""
+    if found.name in (NARRATOR, UNKNOWN):
+        return
+    names = {n.casefold() for n in found.names}
+    for i, known in enumerate(characters):
+        if names & {n.casefold() for n in known.names}:
+            if i >= first_new:
+                aliases = [a for a in (*known.aliases, *found.names) if a.casefold() != known.name.casefold()]
+                gender = known.gender if known.gender != "unknown" else found.gender
+                characters[i] = replace(known, aliases=tuple(dict.fromkeys(aliases)), gender=gender)
+            return
+    characters.append(found)
+
+
+def _counts(scripts: list[Script]) -> tuple[Counter, Counter]:
+    lines: Counter[str] = Counter()
+    words: Counter[str] = Counter()
+    for script in scripts:
+        for s in script.segments():
+            if s.kind == DIALOGUE:
+                lines[s.speaker] += 1
+                words[s.speaker] += len(s.text.split())
+    return lines, words
+
+
+def _together(scripts: list[Script]) -> Counter:
+    """How strongly each pair of characters is heard together: scenes both speak in,
+    plus turns where one answers the other."""
+    pairs: Counter[frozenset] = Counter()
+    for script in scripts:
+        scenes: dict[int, set[str]] = {}
+        previous = None
+        for s in script.segments():
+            if s.kind != DIALOGUE or s.speaker in (NARRATOR, UNKNOWN):
+                continue
+            scenes.setdefault(s.scene, set()).add(s.speaker)
+            if previous is not None and previous != s.speaker:
+                pairs[frozenset((previous, s.speaker))] += 1
+            previous = s.speaker
+        for speakers in scenes.values():
+            for a in speakers:
+                for b in speakers:
+                    if a < b:
+                        pairs[frozenset((a, b))] += 1
+    return pairs
+
+
+def palette(cast: Cast, gender: str) -> list[VoiceProfile]:
+    """The profiles a new character of this gender may get, most natural first."""
+    from .engines import get_engine
+
+    base = cast.profile_for_gender(gender)
+    engine = get_engine(base.engine)
+    rates = [max(80, cast.narrator.rate + step) for step in RATE_STEPS]
+    pitches = PITCHES.get(gender, PITCHES["unknown"])
+    ranked = []
+    if hasattr(engine, "variant_names"):
+        available = {v.id for v in engine.voices()}
+        accents = [a for a in ACCENTS if a in available] or sorted(available)
+        known = set(engine.variant_names())
+        variants = [v for v in VARIANTS.get(gender, VARIANTS["unknown"]) if v in known]
+        for ai, accent in enumerate(accents):
+            for vi, variant in enumerate(variants):
+                for pi, pitch in enumerate(pitches):
+                    for ri, rate in enumerate(rates):
+                        rank = ai + pi + 1.5 * ri + 0.5 * vi
+                        ranked.append((rank, replace(base, voice=f"{accent}+{variant}", pitch=pitch, rate=rate)))
+    else:
+        voices = [v for v in engine.voices() if gender == "unknown" or v.gender in (None, gender)]
+        for vi, voice in enumerate(voices):
+            for pi, pitch in enumerate(pitches):
+                for ri, rate in enumerate(rates):
+                    ranked.append((vi + pi + 1.5 * ri, replace(base, voice=voice.id, pitch=pitch, rate=rate)))
+    ranked.sort(key=lambda r: r[0])
+    return [p for _, p in ranked]
+
+
+def distance(a: VoiceProfile, b: VoiceProfile) -> float:
+    """How apart two profiles sound: a woman's voice against a man's counts 1, another
+    accent 1 (0.5 within a family), 20 steps of pitch 1, another variant 0.4, 40 words
+    a minute 0.5."""
+    accent_a, _, variant_a = a.voice.partition("+")
+    accent_b, _, variant_b = b.voice.partition("+")
+    family_a, family_b = ACCENT_FAMILY.get(accent_a, accent_a), ACCENT_FAMILY.get(accent_b, accent_b)
+    return (
+        (a.engine != b.engine)
+        + ((variant_a in FEMALE_VARIANTS) != (variant_b in FEMALE_VARIANTS))
+        + 0.5 * (accent_a != accent_b) + 0.5 * (family_a != family_b)
+        + min(abs(a.pitch - b.pitch) / 20, 1.5)
+        + 0.4 * (variant_a != variant_b)
+        + min(abs(a.rate - b.rate) / 80, 0.5)
+    )
+
+
+def assign_voices(new: list[Character], cast: Cast, together: Counter) -> dict[str, VoiceProfile]:
+    """A profile for each new character (in order: the most talkative choose first).
+
+    Each takes the most natural palette entry that is clearly apart from the characters
+    it shares scenes with and, after that, from everyone else and the narrator. No
+    profile is used twice, nor the narrator's, while the palette lasts.
+    """
+    chosen = {c.name: cast.profile_for(c.name) for c in cast.characters if c not in new}
+    used = {_ident(cast.narrator), _ident(cast.unknown), *(_ident(p) for p in chosen.values())}
+    assigned: dict[str, VoiceProfile] = {}
+    for character in new:
+        options = palette(cast, character.gender)
+        fresh = [p for p in options if _ident(p) not in used] or options
+        partners = [p for name, p in chosen.items() if together[frozenset((name, character.name))]]
+        others = [cast.narrator, *chosen.values()]
+
+        def score(indexed):
+            index, p = indexed
+            near_partner = min((distance(p, q) for q in partners), default=PARTNER_ENOUGH)
+            near_other = min(distance(p, q) for q in others)
+            return (-min(near_partner, PARTNER_ENOUGH), -min(near_other, OTHERS_ENOUGH), index)
+
+        _, best = min(enumerate(fresh), key=score)
+        assigned[character.name] = chosen[character.name] = best
+        used.add(_ident(best))
+    return assigned
+
+
+def _ident(p: VoiceProfile):
+    return (p.engine, p.voice, p.pitch, p.rate, p.volume, p.options)
+
+
+# --- writing entries into the file as text ---------------------------------------
+
+def add_characters(raw: str, entries: list[tuple[Character, VoiceProfile]], cast: Cast) -> str:
+    """`raw` with entries for the new characters added at the end of `characters:`;
+    every other byte stays as it was."""
+    if not entries:
+        return raw
+    nl = "\r\n" if "\r\n" in raw else "\n"
+    data = round_trip_yaml().load(raw) if raw.strip() else None
+    if not isinstance(data, dict):  # no file, or only comments
+        head = raw if raw.strip() else NEW_FILE_HEADER.replace("\n", nl)
+        return _ended(head, nl) + nl + "characters:" + nl + _entries(entries, cast, "  ", "  ", nl)
+    if "characters" not in data:
+        return _ended(raw, nl) + nl + "characters:" + nl + _entries(entries, cast, "  ", "  ", nl)
+    section = data["characters"]
+    lines = raw.splitlines(keepends=True)
+    key_line = data.lc.key("characters")[0]
+    if section is None or (isinstance(section, dict) and not section and not section.fa.flow_style()):
+        at = key_line + 1
+        indent, step = "  ", "  "
+    elif isinstance(section, dict) and not section.fa.flow_style():
+        indent, step = _indents(section)
+        later = [data.lc.key(k)[0] for k in data if data.lc.key(k)[0] > key_line]
+        at = min(later, default=len(lines))
+        # Comments and blank lines just before the next key belong to it.
+        while at > key_line + 1 and (not lines[at - 1].strip() or lines[at - 1].startswith("#")):
+            at -= 1
+    else:
+        return _round_trip(data, entries, cast)
+    if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
+        lines[at - 1] += nl
+    return "".join(lines[:at]) + _entries(entries, cast, indent, step, nl) + "".join(lines[at:])
+
+
+def _ended(text: str, nl: str) -> str:
+    return text if not text or text.endswith(("\n", "\r")) else text + nl
+
+
+def _indents(section) -> tuple[str, str]:
+    """The indentation of character names, and of their keys, as the file has them."""
+    first = next(iter(section))
+    col = section.lc.key(first)[1]
+    step = 2
+    for name in section:
+        value = section[name]
+        if isinstance(value, dict) and value and not value.fa.flow_style():
+            step = value.lc.key(next(iter(value)))[1] - col
+            break
+    return " " * col, " " * max(1, step)
+
+
+def _entries(entries, cast: Cast, indent: str, step: str, nl: str) -> str:
+    out = []
+    for character, profile in entries:
+        base = cast.profile_for_gender(character.gender)
+        out.append(f"{indent}{_scalar(character.name)}:")
+        if character.aliases:
+            out.append(f"{indent}{step}aliases: [{', '.join(_scalar(a) for a in character.aliases)}]")
+        out.append(f"{indent}{step}gender: {character.gender}")
+        if profile.engine != base.engine:
+            out.append(f"{indent}{step}engine: {profile.engine}")
+        out.append(f"{indent}{step}voice: {_scalar(profile.voice)}")
+        out.append(f"{indent}{step}pitch: {profile.pitch:g}")
+        out.append(f"{indent}{step}rate: {profile.rate:g}")
+    return nl.join(out) + nl
+
+
+_PLAIN = re.compile(r"[A-Za-z][\w.'+\- ]*[\w.']|[A-Za-z]")
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def _scalar(text: str) -> str:
+    """A name as a YAML scalar, plain when that is safe (also inside [ ])."""
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def _round_trip(data, entries, cast: Cast) -> str:
+    """For a `characters:` written in flow style ({...}), where text cannot be inserted
+    line by line: ruamel's round trip, which keeps comments and order."""
+    import io
+
+    section = data["characters"]
+    for character, profile in entries:
+        base = cast.profile_for_gender(character.gender)
+        entry = {"aliases": list(character.aliases), "gender": character.gender}
+        if profile.engine != base.engine:
+            entry["engine"] = profile.engine
+        entry.update(voice=profile.voice, pitch=profile.pitch, rate=profile.rate)
+        section[character.name] = entry
+    out = io.StringIO()
+    yaml = round_trip_yaml()
+    yaml.width = 4096
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def _check_added(text: str, path: Path, names: list[str]) -> None:
+    """The file must still read as a cast, with every new character in it."""
+    try:
+        names_now = {c.name for c in parse_cast(text, str(path)).characters}
+    except VoicesError as exc:
+        raise VoicesError(f"{path}: adding characters would break the file ({exc}); nothing was written. "
+                          "Add them by hand, or move `characters:` to the end of the file") from None
+    missing = [n for n in names if n not in names_now]
+    if missing:
+        raise VoicesError(f"{path}: could not add {', '.join(missing)} safely; nothing was written. "
+                          "Add them by hand, or move `characters:` to the end of the file")
+
+
+def _write(path: Path, text: str) -> None:
+    from .cache import write_atomic
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise VoicesError(f"{path}: cannot write the voices file ({exc.strerror})") from exc
+
+
+def describe(profile: VoiceProfile) -> str:
+    text = f"{profile.voice} pitch {profile.pitch:g} rate {profile.rate:g}"
+    return text if profile.engine == defaults.ENGINE else f"{text} ({profile.engine})"
+
+
+def table(rows) -> str:
+    """The characters as an aligned text table."""
+    header = ("character", "aliases", "gender", "lines", "words", "voice", "")
+    body = [
+        (r.name, ", ".join(r.aliases) or "-", r.gender, str(r.lines), str(r.words), describe(r.profile),
+         "added" if r.added else "in file")
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    numeric = {3, 4}
+
+    def line(row):
+        cells = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join(line(r) for r in [header, *body])

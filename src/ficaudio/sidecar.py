@@ -1,0 +1,70 @@
+"""The metadata file written beside each render (`<name>.ficaudio.json`).
+
+It records what was rendered (title, author, summary, files, durations, chapters) for
+`ficaudio feed`, and fingerprints of what it was rendered from, so that rendering again
+with nothing changed returns at once. Kept free of heavy imports: that check runs first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from . import __version__
+
+SUFFIX = ".ficaudio.json"
+
+
+def source_fingerprint(input_path: Path, voices_path: Path | None, settings) -> str:
+    """A fingerprint of the render's inputs as files: the story, the casting file, the
+    output settings, and the versions of ficaudio and of the speech engine package."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        engine = version("pyttsx3")
+    except PackageNotFoundError:
+        engine = "none"
+    h = hashlib.sha256()
+    for part in (__version__, engine, repr(settings)):
+        h.update(part.encode() + b"\0")
+    for path in (input_path, voices_path):
+        h.update(Path(path).read_bytes() if path is not None and Path(path).is_file() else b"-")
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def read(path: Path) -> dict | None:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def intact(out_dir: Path, meta: dict) -> bool:
+    """Are the files this sidecar lists still there, as written?"""
+    for f in meta.get("files", []):
+        p = out_dir / f["mp3"]
+        if not p.exists() or p.stat().st_size != f["bytes"] or not (out_dir / f["vtt"]).exists():
+            return False
+    return bool(meta.get("files"))
+
+
+def find_fresh(out_dir: Path, fingerprint: str) -> tuple[Path, dict] | None:
+    """The sidecar in `out_dir` of a finished render of exactly these inputs, if any."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return None
+    for path in out_dir.glob(f"*{SUFFIX}"):
+        meta = read(path)
+        if meta and meta.get("source_fingerprint") == fingerprint and intact(out_dir, meta):
+            return path, meta
+    return None
+
+
+def fresh_outputs(out_dir: Path, fingerprint: str) -> list[Path] | None:
+    """The MP3s of a finished render of exactly these inputs, if they are intact."""
+    found = find_fresh(out_dir, fingerprint)
+    if found is None:
+        return None
+    return [Path(out_dir) / f["mp3"] for f in found[1]["files"]]

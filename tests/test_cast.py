@@ -1,0 +1,187 @@
+"""ficaudio cast: characters are added, and nothing already in voices.yaml changes."""
+
+import pytest
+from click.testing import CliRunner
+
+from ficaudio.castfile import add_characters, assign_voices, cast_stories, distance
+from ficaudio.cli import main
+from ficaudio.voices import Cast, Character, load_cast, parse_cast
+from tests.conftest import needs_espeak
+
+HAND_WRITTEN = """\
+# My cast for Little Grey's Anatomy.   Spacing, quotes and order are mine.
+narrator: {engine: fake, voice: narrator}   # flow style stays flow style
+defaults:
+  female: {engine: fake, voice: female}
+  male: {engine: fake, voice: male}
+  unknown: {engine: fake, voice: mid}
+
+characters:
+    Mark:            # Mark keeps his voice
+        aliases: [ "Mark Sloan",   Sloan ]
+        gender: m
+        engine: fake
+        voice: low
+        pitch: 35
+    Owen: {gender: male, engine: fake, voice: mid}   # not in this story any more
+
+    # end of the characters
+
+pronunciations:
+  Lexie: Lexxie
+
+reading:
+  outro: false
+"""
+
+SEED_CHARACTERS = (
+    Character("Lexie", ("Lex", "Lexie Grey"), "female"),
+    Character("Jackson", ("Avery", "Jackson Avery"), "male"),
+    Character("April", ("Kepner",), "female"),
+    Character("Mark", ("Sloan",), "male"),
+)
+
+
+@pytest.fixture
+def seed_discovery(monkeypatch):
+    """What a good discover() finds in the seed, so these tests do not depend on its quality."""
+    monkeypatch.setattr("ficaudio.discover.discover", lambda script, limit=40: SEED_CHARACTERS)
+
+
+def _only_added(before: str, after: str) -> list[str]:
+    """The lines `after` adds to `before`, asserting they form one block and every
+    other byte is unchanged."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    i = next((n for n, (a, b) in enumerate(zip(old, new)) if a != b), len(old))
+    k = len(new) - len(old)
+    assert k > 0
+    assert "".join(new[:i] + new[i + k :]) == before
+    return new[i : i + k]
+
+
+def test_cast_keeps_the_file_and_adds_the_new_characters(seed, tmp_path, seed_discovery):
+    path = tmp_path / "it.yaml"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+    result = CliRunner().invoke(main, ["cast", str(seed), "--voices", str(path)])
+    assert result.exit_code == 0, result.output
+    added = _only_added(HAND_WRITTEN, path.read_text(encoding="utf-8"))
+    assert added[0].startswith("    ") and added[0].endswith(":\n") and added[1].startswith("        aliases: ")
+    assert "# end of the characters" not in "".join(added)
+
+    cast = load_cast(path)
+    by_name = {c.name: c for c in cast.characters}
+    assert list(by_name)[:2] == ["Mark", "Owen"] and set(by_name) == {"Mark", "Owen", "Lexie", "Jackson", "April"}
+    assert by_name["Mark"].profile.voice == "low" and by_name["Mark"].profile.pitch == 35
+    assert (by_name["Lexie"].gender, by_name["Jackson"].gender, by_name["April"].gender) == ("female", "male", "female")
+    assert by_name["Lexie"].aliases == ("Lex", "Lexie Grey")
+    profiles = [cast.profile_for(n) for n in ("Mark", "Lexie", "Jackson", "April")]
+    assert len(set(profiles)) == 4
+    assert cast.narrator not in profiles
+    assert cast.pronunciations == (("Lexie", "Lexxie"),) and dict(cast.reading)["outro"] is False
+
+    header, *rows = result.output.splitlines()
+    assert header.split() == ["character", "aliases", "gender", "lines", "words", "voice"]
+    table = {r.split()[0]: r for r in rows[:5]}
+    assert set(table) == set(by_name)
+    assert table["Mark"].endswith("in file") and table["Lexie"].endswith("added")
+    assert "Mark Sloan, Sloan" in table["Mark"] and " female " in table["Lexie"]
+
+
+def test_cast_again_changes_nothing(seed, tmp_path, seed_discovery):
+    path = tmp_path / "voices.yaml"
+    cast_stories([seed], path)
+    first = path.read_bytes()
+    result = cast_stories([seed], path)
+    assert path.read_bytes() == first
+    assert not any(r.added for r in result.rows) and not result.written
+
+
+def test_cast_creates_a_missing_file(seed, tmp_path, seed_discovery):
+    path = tmp_path / "new" / "voices.yaml"
+    result = cast_stories([seed], path)
+    assert result.created
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Casting for ficaudio")
+    assert {c.name for c in load_cast(path).characters} == {"Lexie", "Mark", "Jackson", "April"}
+
+
+def test_cast_with_the_real_discover_only_adds(seed, tmp_path):
+    """discover() is improved elsewhere: whatever it finds is added, and nothing is lost."""
+    path = tmp_path / "voices.yaml"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+    result = cast_stories([seed], path)
+    text = path.read_text(encoding="utf-8")
+    if any(r.added for r in result.rows):
+        _only_added(HAND_WRITTEN, text)
+    names = {r.name for r in result.rows}
+    assert {"Mark", "Owen", "Lexie"} <= names
+
+
+def test_bom_is_kept(seed, tmp_path, seed_discovery):
+    path = tmp_path / "voices.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + HAND_WRITTEN.encode())
+    cast_stories([seed], path)
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf# My cast") and len(load_cast(path).characters) == 5
+
+
+def test_crlf_is_kept(tmp_path):
+    raw = "# mine\r\ncharacters:\r\n  Mark: {engine: fake, voice: low}\r\nreading: {outro: false}\r\n"
+    cast = parse_cast(raw)
+    text = add_characters(raw, [(Character("April", (), "female"), cast.profile_for_gender("female"))], cast)
+    assert "\n" not in text.replace("\r\n", "")
+    assert _only_added(raw, text) == ["  April:\r\n", "    gender: female\r\n", "    voice: en-us+f2\r\n",
+                                      "    pitch: 50\r\n", "    rate: 170\r\n"]
+
+
+def test_file_without_characters_section(tmp_path):
+    raw = "narrator: {voice: en-us}\n# trailing comment, no newline at the end"
+    cast = parse_cast(raw)
+    text = add_characters(raw, [(Character("No", ("Mr. No, Sr.",), "male"), cast.profile_for("No"))], cast)
+    assert text.startswith(raw)
+    assert [(c.name, c.aliases) for c in parse_cast(text).characters] == [("No", ("Mr. No, Sr.",))]
+
+
+def test_flow_style_characters_are_still_added(tmp_path):
+    raw = "# mine\ncharacters: {Mark: {voice: en-us+m3}}\n"
+    cast = parse_cast(raw)
+    text = add_characters(raw, [(Character("April", (), "female"), cast.profile_for("April"))], cast)
+    assert text.startswith("# mine\n")
+    assert [c.name for c in parse_cast(text).characters] == ["Mark", "April"]
+
+
+@needs_espeak
+def test_scene_partners_differ_in_accent_or_pitch():
+    """Two women who talk to each other get another accent or pitch, not just another variant."""
+    cast = Cast()
+    women = [Character("Lexie", (), "female"), Character("April", (), "female"), Character("Meredith", (), "female")]
+    together = {frozenset(("Lexie", "April")): 3, frozenset(("April", "Meredith")): 1, frozenset(("Lexie", "Meredith")): 2}
+    from collections import Counter
+
+    chosen = assign_voices(women, cast.with_characters(women), Counter(together))
+    for a, b in [("Lexie", "April"), ("April", "Meredith"), ("Lexie", "Meredith")]:
+        pa, pb = chosen[a], chosen[b]
+        assert pa.voice.split("+")[0] != pb.voice.split("+")[0] or abs(pa.pitch - pb.pitch) >= 10, (pa, pb)
+        assert distance(pa, pb) >= 2.0
+    assert cast.narrator not in chosen.values()
+    assert len(set(chosen.values())) == 3
+
+
+@needs_espeak
+def test_cast_seed_with_espeak_voices(seed, tmp_path, seed_discovery):
+    """The acceptance case: a hand-written file with a comment and Mark's own voice."""
+    path = tmp_path / "it.yaml"
+    original = "# Mark is mine\ncharacters:\n  Mark:\n    gender: male\n    voice: en-gb-x-rp+m3  # his\n    pitch: 35\n"
+    path.write_text(original, encoding="utf-8")
+    result = CliRunner().invoke(main, ["cast", str(seed), "--voices", str(path)])
+    assert result.exit_code == 0, result.output
+    _only_added(original, path.read_text(encoding="utf-8"))
+    cast = load_cast(path)
+    from ficaudio.voices import check_cast
+
+    check_cast(cast)
+    profiles = {n: cast.profile_for(n) for n in ("Mark", "Lexie", "Jackson", "April")}
+    assert profiles["Mark"].voice == "en-gb-x-rp+m3"
+    assert len(set(profiles.values())) == 4
+    assert all("+f" in profiles[n].voice for n in ("Lexie", "April"))
+    assert "+m" in profiles["Jackson"].voice
