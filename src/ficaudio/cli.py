@@ -235,10 +235,13 @@ def audition(name, input_path, voices, out_file, play_it):
 def voices(engine, show_all):
     """List the voice ids an engine offers (use them in voices.yaml).
 
+    For Piper, the installed voice models, with language and speakers.
+
     \b
     Example:
       ficaudio voices
       ficaudio voices --all
+      ficaudio voices --engine piper
     """
     from .engines import get_engine
 

@@ -55,7 +55,11 @@ def _engine_version(name: str) -> str:
 
 
 def line_key(text: str, profile: VoiceProfile) -> str:
-    return cachemod.key("segment", 2, _engine_version(profile.engine), profile, text, defaults.WORK_RATE)
+    version = _engine_version(profile.engine)
+    voice = get_engine(profile.engine).voice_version(profile)
+    if voice:  # only engines with voice files: other keys stay as they were
+        version = f"{version}+{voice}"
+    return cachemod.key("segment", 2, version, profile, text, defaults.WORK_RATE)
 
 
 def apply_pronunciations(text: str, pronunciations) -> str:

@@ -255,10 +255,12 @@ class _Reader:
             node = {"voice": node}
         if not isinstance(node, dict):
             self.fail(section, name, f"character '{name}' must be a mapping (aliases, gender, voice ...)")
+        inherited = (by_gender.get(normalise_gender(node.get("gender", "unknown"))) or by_gender["unknown"]).engine
+        extra = _extra_keys(node, inherited)
         for key in node:
-            if key not in CHARACTER_KEYS and key not in _extra_keys(node):
+            if key not in CHARACTER_KEYS and key not in extra:
                 self.fail(node, key, f"unknown key '{key}' for character '{name}'; valid keys: "
-                          f"{', '.join(sorted(CHARACTER_KEYS | _extra_keys(node)))}")
+                          f"{', '.join(sorted(CHARACTER_KEYS | extra))}")
         aliases = node.get("aliases") or []
         if isinstance(aliases, str):
             aliases = [aliases]
@@ -268,7 +270,7 @@ class _Reader:
         if "gender" in node and str(node["gender"]).strip().lower() not in _GENDER_WORDS:
             self.fail(node, "gender", f"gender of '{name}' must be female, male or unknown")
         profile = None
-        if set(node) & (PROFILE_KEYS | _extra_keys(node)):
+        if set(node) & (PROFILE_KEYS | extra):
             profile = self.profile(section, name, by_gender.get(gender) or by_gender["unknown"], f"characters.{name}")
         return Character(str(name), tuple(str(a) for a in aliases if str(a).strip()), gender, profile)
 
@@ -281,7 +283,9 @@ class _Reader:
             return replace(base, voice=node)
         if not isinstance(node, dict):
             self.fail(parent, key, f"'{label}' must be a mapping (engine, voice, rate ...)")
-        allowed = PROFILE_KEYS | _extra_keys(node) | (CHARACTER_KEYS if label.startswith("characters.") else set())
+        allowed = PROFILE_KEYS | _extra_keys(node, base.engine)
+        if label.startswith("characters."):
+            allowed |= CHARACTER_KEYS
         values = {}
         options = dict(base.options) if node.get("engine", base.engine) == base.engine else {}
         for k, v in node.items():
@@ -308,15 +312,18 @@ class _Reader:
             engine_class(values.get("engine", base.engine))
         except FicaudioError as exc:
             self.fail(node, "engine" if "engine" in node else None, str(exc))
-        if "engine" in values and values["engine"] != base.engine and "voice" not in values:
-            values["voice"] = _default_voice_for(values["engine"])
+        if "engine" in values and values["engine"] != base.engine:
+            # Another engine's voice, rate and pitch mean nothing to this one (Piper has no
+            # espeak-ng voice ids, and no 0-100 pitch): start from the defaults.
+            base = VoiceProfile(engine=values["engine"], voice=_default_voice_for(values["engine"]))
         return replace(base, options=tuple(sorted(options.items())), **values)
 
 
-def _extra_keys(node) -> set[str]:
+def _extra_keys(node, inherited: str = defaults.ENGINE) -> set[str]:
+    """The engine-specific keys a profile may have: its own engine's, or the one it inherits."""
     from .engines import engine_class
 
-    engine = node.get("engine", defaults.ENGINE) if isinstance(node, dict) else defaults.ENGINE
+    engine = node.get("engine", inherited) if isinstance(node, dict) else inherited
     try:
         return set(engine_class(str(engine)).extra_keys)
     except FicaudioError:

