@@ -85,6 +85,7 @@ FEATURES = (
 
 
 _NEAR_SEGMENTS = 3  # narration segments either side of a turn that can describe it
+_MENTION_REACH = 400  # name mentions looked through before or after a turn, at most
 
 
 @dataclass
@@ -230,7 +231,9 @@ class Document:
         """Characters named in narration between floor and position, most recent first."""
         order: list[str] = []
         i = bisect.bisect_left(self.mention_positions, position) - 1
-        while i >= 0 and self.mentions[i][0] >= floor:
+        # Bounded, for texts whose paragraphs run for megabytes.
+        stop = max(-1, i - _MENTION_REACH)
+        while i > stop and self.mentions[i][0] >= floor:
             _, name, quoted = self.mentions[i]
             if not quoted and name not in order:
                 order.append(name)
@@ -286,12 +289,12 @@ class Document:
             turn.quote_text = " ".join(segs[i].text for i in turn.segments)
             # The narration of its paragraphs, near its quotes: a text with no paragraph
             # breaks is one paragraph, and every turn would otherwise copy all of it.
-            near = range(turn.segments[0] - _NEAR_SEGMENTS, turn.segments[-1] + _NEAR_SEGMENTS + 1)
+            near = range(max(0, turn.segments[0] - _NEAR_SEGMENTS),
+                         min(len(segs), turn.segments[-1] + _NEAR_SEGMENTS + 1))
             turn.narration = " ".join(
                 segs[j].text
-                for p in range(turn.paragraph, turn.last_paragraph + 1)
-                for j in self.paragraph_segments.get(p, ())
-                if segs[j].kind != DIALOGUE and j in near
+                for j in near
+                if segs[j].kind != DIALOGUE and turn.paragraph <= segs[j].paragraph <= turn.last_paragraph
             )
 
     def _build_conversations(self) -> None:
@@ -393,11 +396,9 @@ class Document:
         floor = self._paragraph_start(floor_para)
         recent = self.recent_narration_mentions(turn.start, floor)
         after_end = self._paragraph_end(turn.last_paragraph + _WINDOW_AFTER)
-        after_names = [
-            n for p, n, q in self.mentions[bisect.bisect_left(self.mention_positions, turn.end):
-                                           bisect.bisect_left(self.mention_positions, after_end)]
-            if not q
-        ]
+        lo = bisect.bisect_left(self.mention_positions, turn.end)
+        hi = min(bisect.bisect_left(self.mention_positions, after_end), lo + _MENTION_REACH)
+        after_names = [n for p, n, q in self.mentions[lo:hi] if not q]
 
         prev = [(k, history[k]) for k in range(t - 1, max(-1, t - 4), -1)
                 if self.turns[k].scene == turn.scene and history[k] is not None]
