@@ -11,6 +11,7 @@ from pathlib import Path
 from .errors import VoicesError
 
 SIZE = 1400  # Apple Podcasts asks for 1400 to 3000 px square
+MAX_SIZE = 3000
 MARGIN = 110
 
 
@@ -80,3 +81,22 @@ def generate_cover(title: str, author: str | None, fandom: str | None = None) ->
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def podcast_image(data: bytes) -> tuple[bytes, str]:
+    """The image as podcast apps want it: a square PNG or JPEG of 1400 to 3000 px.
+    Returns (data, extension); an image that already fits is kept byte for byte."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    ext = "jpg" if image.format == "JPEG" else "png"
+    width, height = image.size
+    if width == height and SIZE <= width <= MAX_SIZE and image.format in ("PNG", "JPEG"):
+        return data, ext
+    side = min(width, height)  # centre crop: the middle of a cover is what matters
+    left, top = (width - side) // 2, (height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    image = image.resize((min(max(side, SIZE), MAX_SIZE),) * 2, Image.LANCZOS).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="JPEG" if ext == "jpg" else "PNG", quality=92)
+    return out.getvalue(), ext
