@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -96,8 +96,6 @@ def lan_address() -> str:
 
 
 def _with_base(options: FeedOptions, base_url: str) -> FeedOptions:
-    from dataclasses import replace
-
     return replace(options, base_url=base_url)
 
 
