@@ -36,12 +36,7 @@ def seed() -> Path:
     return SEED
 
 
-@pytest.fixture
-def fake_voices(tmp_path) -> Path:
-    """The seed's cast on the fake engine: fast, and each voice a distinct tone."""
-    path = tmp_path / "voices.yaml"
-    path.write_text(
-        """narrator: {engine: fake, voice: narrator}
+FAKE_VOICES = """narrator: {engine: fake, voice: narrator}
 unknown: {engine: fake, voice: mid}
 defaults:
   female: {engine: fake, voice: female}
@@ -52,7 +47,12 @@ characters:
   Mark: {aliases: [Mark Sloan, Sloan], gender: male, engine: fake, voice: low}
   Jackson: {aliases: [Jackson Avery, Avery], gender: male, engine: fake, voice: male}
   April: {aliases: [April Kepner, Kepner], gender: female, engine: fake, voice: female}
-""",
-        encoding="utf-8",
-    )
+"""
+
+
+@pytest.fixture
+def fake_voices(tmp_path) -> Path:
+    """The seed's cast on the fake engine: fast, and each voice a distinct tone."""
+    path = tmp_path / "voices.yaml"
+    path.write_text(FAKE_VOICES, encoding="utf-8")
     return path

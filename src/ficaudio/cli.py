@@ -275,3 +275,61 @@ def cache(clear):
         click.echo(f"cleared {store.root}: {files} files, {size / 1e6:.1f} MB")
     else:
         click.echo(f"{store.root}: {files} files, {size / 1e6:.1f} MB")
+
+
+def _feed_options(function):
+    """--title, --author ... shared by `feed` and `serve`."""
+    for option in reversed([
+        click.option("--title", help="Podcast title (default: the work's title, for one work)."),
+        click.option("--author", help="Podcast author (default: the works' author, if they share one)."),
+        click.option("--description", help="Podcast description (default: the summary, for one work)."),
+        click.option("--language", help="Language code, e.g. en or en-gb (default: the first work's)."),
+        click.option("--explicit", is_flag=True, help="Mark the podcast and its episodes explicit."),
+    ]):
+        function = option(function)
+    return function
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--base-url", required=True, help="Public web address of OUT_DIR, where the files will be served.")
+@_feed_options
+@_friendly
+def feed(out_dir, base_url, title, author, description, language, explicit):
+    """Write OUT_DIR/feed.xml, a podcast feed of what was rendered into OUT_DIR.
+
+    One episode per rendered work (per chapter with --split), with its transcript,
+    chapters and cover. Upload OUT_DIR to BASE_URL, then subscribe to BASE_URL/feed.xml.
+
+    \b
+    Example:
+      ficaudio feed out --base-url https://example.org/fics
+    """
+    from .feed import FeedOptions, write_feed
+
+    path = write_feed(out_dir, FeedOptions(base_url, title, author, description, language, explicit))
+    click.echo(f"{path}  (subscribe to {base_url.rstrip('/')}/{path.name})")
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets a phone on the same network in.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free port).")
+@_feed_options
+@_friendly
+def serve(out_dir, host, port, title, author, description, language, explicit):
+    """Serve OUT_DIR's feed and audio to podcast apps, read-only.
+
+    Prints the feed address to paste into the app. Seeking works (HTTP Range requests).
+
+    \b
+    Example:
+      ficaudio serve out
+      ficaudio serve out --host 0.0.0.0 --port 8000
+    """
+    from .feed import FeedOptions
+    from .serve import ServeOptions, serve as serve_folder
+
+    feed_options = FeedOptions("http://localhost", title, author, description, language, explicit)
+    serve_folder(out_dir, ServeOptions(host, port, feed_options), announce=lambda text: click.echo(text, err=True))

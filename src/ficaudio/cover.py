@@ -11,6 +11,8 @@ from pathlib import Path
 from .errors import VoicesError
 
 SIZE = 1400  # Apple Podcasts asks for 1400 to 3000 px square
+MAX_SIZE = 3000
+MARGIN = 110
 
 
 def load_cover(path: str | Path) -> tuple[bytes, str]:
@@ -48,22 +50,53 @@ def generate_cover(title: str, author: str | None, fandom: str | None = None) ->
                 continue
         return ImageFont.load_default(size=size)
 
-    y = 330
-    for line in textwrap.wrap(title, width=16)[:5]:
-        f = font(120)
-        w = draw.textlength(line, font=f)
-        draw.text(((SIZE - w) / 2, y), line, font=f, fill=(250, 247, 240))
-        y += 150
-    y += 60
-    draw.line([(SIZE / 2 - 200, y), (SIZE / 2 + 200, y)], fill=(250, 247, 240), width=4)
-    y += 60
-    for line, size in ((author or "", 70), (fandom or "", 54)):
-        if line:
-            f = font(size)
-            line = textwrap.shorten(line, 36)
-            w = draw.textlength(line, font=f)
-            draw.text(((SIZE - w) / 2, y), line, font=f, fill=(235, 228, 215))
-            y += size + 40
+    def fitted(text, size):
+        """The text at `size`, or smaller until it fits inside the margins."""
+        while size > 24 and draw.textlength(text, font=font(size)) > SIZE - 2 * MARGIN:
+            size -= 6
+        return font(size), size
+
+    light, soft = (250, 247, 240), (235, 228, 215)
+    # A thin inset frame reads as a book cover even as a small thumbnail in a podcast app.
+    inset = MARGIN // 2
+    draw.rectangle([inset, inset, SIZE - inset, SIZE - inset], outline=soft, width=3)
+
+    title_lines = textwrap.wrap(title, width=16, max_lines=5, placeholder=" …") or [""]
+    title_size = 120 if len(title_lines) <= 3 else 100
+    rows = [(line, *fitted(line, title_size), light) for line in title_lines]
+    rows.append(None)  # the rule between the title and the credits
+    for text, size in ((author, 70), (fandom, 54)):
+        if text:
+            text = textwrap.shorten(text, 40)
+            rows.append((text, *fitted(text, size), soft))
+    heights = [60 if r is None else int(r[2] * 1.25) for r in rows]
+    y = (SIZE - sum(heights)) / 2
+    for row, height in zip(rows, heights):
+        if row is None:
+            draw.line([(SIZE / 2 - 200, y + height / 2), (SIZE / 2 + 200, y + height / 2)], fill=light, width=4)
+        else:
+            text, f, _, colour = row
+            draw.text(((SIZE - draw.textlength(text, font=f)) / 2, y), text, font=f, fill=colour)
+        y += height
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def podcast_image(data: bytes) -> tuple[bytes, str]:
+    """The image as podcast apps want it: a square PNG or JPEG of 1400 to 3000 px.
+    Returns (data, extension); an image that already fits is kept byte for byte."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    ext = "jpg" if image.format == "JPEG" else "png"
+    width, height = image.size
+    if width == height and SIZE <= width <= MAX_SIZE and image.format in ("PNG", "JPEG"):
+        return data, ext
+    side = min(width, height)  # centre crop: the middle of a cover is what matters
+    left, top = (width - side) // 2, (height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    image = image.resize((min(max(side, SIZE), MAX_SIZE),) * 2, Image.LANCZOS).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="JPEG" if ext == "jpg" else "PNG", quality=92)
+    return out.getvalue(), ext

@@ -26,3 +26,7 @@ class OutputError(FicaudioError):
 
 class ScriptError(FicaudioError):
     """An edited script cannot be read back."""
+
+
+class FeedError(FicaudioError):
+    """A podcast feed cannot be built from the output folder, or cannot be served."""
