@@ -166,3 +166,30 @@ def _cues(vtt):
 def _seconds(stamp):
     h, m, s = stamp.split(":")
     return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def test_block_true_peaks_match_full_oversampling_near_the_ceiling():
+    """The limiter oversamples only blocks that can reach the ceiling; there its block
+    peaks must equal a 4x oversampling of every sample."""
+    import numpy as np
+
+    from ficaudio.loudness import _LIMITER_BLOCK, _TAPS, PEAK_CEILING, _block_peaks, _interpolators
+
+    rng = np.random.default_rng(7)
+    # Band-limited noise with loud bursts, like speech.
+    x = np.convolve(rng.standard_normal(40_000), np.hanning(9) / 4, "same").astype(np.float32)
+    x[10_000:12_000] *= 4
+    x /= np.abs(x).max()
+    env = np.abs(x)
+    for h in _interpolators():
+        between = np.convolve(x, h[::-1], mode="full")[_TAPS // 2 : _TAPS // 2 + len(x)]
+        env = np.maximum(env, np.abs(between))
+    blocks = -(-len(x) // _LIMITER_BLOCK)
+    padded = np.zeros(blocks * _LIMITER_BLOCK, dtype=np.float32)
+    padded[: len(x)] = env
+    full = padded.reshape(blocks, _LIMITER_BLOCK).max(axis=1)
+    fast = _block_peaks(x, 1.0)
+    hot = full > PEAK_CEILING
+    assert hot.any()
+    assert np.allclose(fast[hot], full[hot], atol=1e-5)
+    assert (fast <= full + 1e-5).all()

@@ -54,12 +54,16 @@ def _engine_version(name: str) -> str:
     return get_engine(name).version()
 
 
+# Bump when loudness.level changes what it makes: cached clips are levelled already.
+LEVELLING = 3
+
+
 def line_key(text: str, profile: VoiceProfile) -> str:
     version = _engine_version(profile.engine)
     voice = get_engine(profile.engine).voice_version(profile)
     if voice:  # only engines with voice files: other keys stay as they were
         version = f"{version}+{voice}"
-    return cachemod.key("segment", 2, version, profile, text, defaults.WORK_RATE)
+    return cachemod.key("segment", 2, version, profile, text, defaults.WORK_RATE, LEVELLING)
 
 
 def apply_pronunciations(text: str, pronunciations) -> str:
