@@ -67,3 +67,16 @@ def test_unknown_voice_is_refused_before_any_audio(tmp_path, seed):
     assert result.exit_code != 0
     assert "voices.yaml:4" in result.output and "en-us+f33" in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_uncertain_lists_the_least_certain_lines_with_their_line_numbers(seed):
+    result = run("script", str(seed), "--uncertain", "3")
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()
+    assert len(rows) == 3
+    confidences = [float(r.split()[1]) for r in rows]
+    assert confidences == sorted(confidences)
+    text_form = run("script", str(seed)).stdout.splitlines()
+    for row in rows:
+        number, _, line = row.split(maxsplit=2)
+        assert text_form[int(number) - 1] == line

@@ -50,3 +50,12 @@ def test_short_form_in_dialogue_joins_its_name():
 def test_common_words_are_not_characters():
     names = {n for c in characters().values() for n in c.names}
     assert not names & {"Hi", "Dinner", "Thanks", "Fine", "She", "A Story"}
+
+
+def test_character_tags_seed_auto_mode():
+    from ficaudio.ingest import ingest
+    from ficaudio.split import split
+    from tests.conftest import DATA
+
+    found = {c.name: c for c in discover(split(ingest(DATA / "on_call.html")))}
+    assert "Lexie Grey" in found["Lexie"].aliases and "Mark Sloan" in found["Mark"].aliases

@@ -139,8 +139,10 @@ class _ProgressBar:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--out", "-o", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
+@click.option("--uncertain", type=click.IntRange(min=1), metavar="N",
+              help="List the N least certain dialogue lines (line number, confidence, line) instead.")
 @_friendly
-def script(input_path, voices, fmt, out_file):
+def script(input_path, voices, fmt, out_file, uncertain):
     """Print who says what, without synthesizing.
 
     The text form has one segment per line, speaker first; JSON adds character
@@ -153,12 +155,18 @@ def script(input_path, voices, fmt, out_file):
       ficaudio script seeds/000_653e07ef9e538d7a.txt --format json
       ficaudio script story.txt > story.script
       ficaudio render story.script
+      ficaudio script story.txt --uncertain 10
     """
     from .errors import OutputError
-    from .scriptfile import to_json, to_text
+    from .scriptfile import to_json, to_text, uncertain as least_certain
 
     result, _ = _script(input_path, voices)
-    text = to_json(result) + "\n" if fmt == "json" else to_text(result, out_file.parent if out_file else None)
+    if uncertain:
+        text = least_certain(result, uncertain)
+    elif fmt == "json":
+        text = to_json(result) + "\n"
+    else:
+        text = to_text(result, out_file.parent if out_file else None)
     if out_file is None:
         click.echo(text, nl=False)
         return

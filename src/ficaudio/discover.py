@@ -48,6 +48,33 @@ _VERBS = "|".join(SPEECH_VERBS)
 
 
 def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
+    """The characters of the story; character tags of the work (AO3, FanFicFare) come
+    first, with what the text tells about them (gender, other names) added."""
+    found = _discover(script, limit)
+    if script.work is None or not script.work.characters:
+        return found
+    from .ingest import characters_from_tags
+
+    return merge_tagged(characters_from_tags(script.work), found)
+
+
+def merge_tagged(tagged, found) -> tuple[Character, ...]:
+    """Tagged characters, each merged with the discovered one it shares a name with (the
+    story's own canonical name wins: it is the form the text uses); then the rest."""
+    merged, used = [], set()
+    for tag in tagged:
+        names = {n.lower() for n in tag.names}
+        match = next((c for c in found if c.name not in used and names & {n.lower() for n in c.names}), None)
+        if match is None:
+            merged.append(tag)
+            continue
+        used.add(match.name)
+        aliases = tuple(dict.fromkeys(a for a in (*match.aliases, *tag.names) if a != match.name))
+        merged.append(Character(match.name, aliases, match.gender))
+    return tuple(merged) + tuple(c for c in found if c.name not in used)
+
+
+def _discover(script: Script, limit: int) -> tuple[Character, ...]:
     segments = list(script.segments())
     narration = "\n".join(s.text for s in segments if s.kind != DIALOGUE)
     dialogue = "\n".join(s.text for s in segments if s.kind == DIALOGUE)

@@ -70,6 +70,22 @@ def to_text(script: Script, folder: str | Path | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def uncertain(script: Script, count: int) -> str:
+    """The `count` least certain dialogue lines, least certain first, each with its line
+    number in the text form, so it can be found and fixed there."""
+    text = to_text(script).splitlines()
+    lines = []
+    segments = iter(script.segments())
+    # Segment lines are the ones after the header that are not blank or headings.
+    for n, line in enumerate(text, 1):
+        if line and not line.startswith("#"):
+            s = next(segments)
+            if s.kind == "dialogue":
+                lines.append((s.confidence, n, line))
+    lines.sort(key=lambda t: (t[0], t[1]))
+    return "".join(f"{n:>6}  {conf:.2f}  {line}\n" for conf, n, line in lines[:count])
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
