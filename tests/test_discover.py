@@ -59,3 +59,13 @@ def test_character_tags_seed_auto_mode():
 
     found = {c.name: c for c in discover(split(ingest(DATA / "on_call.html")))}
     assert "Lexie Grey" in found["Lexie"].aliases and "Mark Sloan" in found["Mark"].aliases
+
+
+def test_a_possessive_her_settles_a_gender_nothing_else_gives():
+    work = parse_text(
+        'Title\n\n"Yeah," April scoffed, placing a fork into her mouth.\n\n'
+        '"No," Mark said. He waved at her and left.\n'
+    )
+    found = {c.name: c.gender for c in discover(split(work))}
+    assert found.get("April") == "female"
+    assert found.get("Mark") == "male"

@@ -229,6 +229,11 @@ def _title_gender(title: str) -> str | None:
     return "female" if t in _FEMALE_TITLES else "male" if t in _MALE_TITLES else None
 
 
+# Words after "her" that show it is an object, not a possessive.
+_NOT_NOUN = ("(?:and|or|but|to|as|at|in|on|with|that|the|a|an|for|from|by|so|then|again|back|up|down|out|off"
+             "|away|too|if|when|while|into|onto|over|before|after|once|is|was|had|would|could|should|not)")
+
+
 def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
     """Gender of each group: its titles, and the pronouns that follow its names (in the
     same sentence, or opening the next one). One pass over the text for all groups."""
@@ -242,16 +247,22 @@ def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
                 votes[key][kind] += 5
     if owner:
         names = re.compile(r"\b(%s)\b" % "|".join(re.escape(f) for f in sorted(owner, key=len, reverse=True)))
-        # Subject and possessive pronouns: "Ann waved at him" says nothing of Ann.
-        follow = re.compile(r"[^.!?\"\u201c\u201d]{0,60}?\b(he|his|himself|she|hers|herself)\b"
-                            r"|[^.!?\n]{0,80}[.!?]\s+(He|She)\b")
+        # Subject and possessive pronouns: "Ann waved at him" says nothing of Ann. "her"
+        # is read as possessive where a noun follows it ("into her mouth", not "at her").
+        follow = re.compile(r"[^.!?\"\u201c\u201d]{0,60}?\b(he|his|himself|she|hers|herself|her(?= (?!%s\b)[a-z]))\b"
+                            r"|[^.!?\n]{0,80}[.!?]\s+(He|She)\b" % _NOT_NOUN)
         for m in names.finditer(text):
             f = follow.match(text, m.end())
             if f:
                 pronoun = (f.group(1) or f.group(2)).lower()
-                votes[owner[m.group(1)]]["male" if pronoun in ("he", "his", "himself") else "female"] += 1
+                kind = "male" if pronoun in ("he", "his", "himself") else "female"
+                votes[owner[m.group(1)]]["her" if pronoun == "her" else kind] += 1
     out = {}
     for key in groups:
         male, female = votes[key]["male"], votes[key]["female"]
+        if not male and not female:
+            # A possessive "her" near the name is weaker evidence (the her may be another
+            # woman's): enough only for a character nothing else speaks for.
+            female = votes[key]["her"]
         out[key] = "male" if male > 1.5 * female else "female" if female > 1.5 * male else "unknown"
     return out
