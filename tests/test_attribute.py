@@ -118,3 +118,19 @@ def _seed_script():
 
 if __name__ == "__main__" and "--regenerate" in sys.argv:
     (DATA / "seed_script.json").write_text(json.dumps(_seed_script(), indent=1, ensure_ascii=False) + "\n")
+
+
+def test_a_narration_paragraph_ending_in_a_colon_tags_the_quote_below():
+    from ficaudio.attribute import attribute
+    from ficaudio.ingest import parse_text
+    from ficaudio.split import split
+    from ficaudio.voices import Cast, Character
+
+    cast = Cast(characters=(Character("Anne", (), "female"), Character("Walter", (), "male"),
+                            Character("Kitty", (), "female")))
+    text = (
+        "Title\n\nKitty sat by the fire.\n\n\"Well?\" said Walter.\n\n\"Yes,\" said Anne.\n\n"
+        "After a pause, Kitty presumed to say--\n\n\"The navy is useful.\"\n"
+    )
+    speakers = [s.speaker for s in attribute(split(parse_text(text)), cast).segments() if s.kind == "dialogue"]
+    assert speakers == ["Walter", "Anne", "Kitty"]

@@ -84,6 +84,7 @@ FEATURES = (
 )
 
 
+_INTRODUCING = (",", ":", "\u2014", "--")  # marks that end narration leading into speech
 _NEAR_SEGMENTS = 3  # narration segments either side of a turn that can describe it
 _MENTION_REACH = 400  # name mentions looked through before or after a turn, at most
 
@@ -333,6 +334,11 @@ class Document:
             if m:
                 return ("other", _NOUN_GENDER.get((m.group("noun") or m.group("noun2")).lower(), "unknown"))
         before = segs[i - 1] if i > 0 and segs[i - 1].paragraph == s.paragraph else None
+        if before is None and i > 0 and segs[i - 1].paragraph == s.paragraph - 1:
+            # A paragraph of narration that ends introducing the speech ("Mr Shepherd
+            # presumed to say--", "Lady Catherine observed:") tags the quote below it.
+            if segs[i - 1].text.rstrip().endswith(_INTRODUCING):
+                before = segs[i - 1]
         if before is not None and before.kind != DIALOGUE:
             who = self._tag_before(_last_sentence(before.text))
             if who:
@@ -346,7 +352,7 @@ class Document:
         m = self.names.tag_inverted.match(sentence)
         if m:
             return m.group("who")
-        if sentence.rstrip().endswith((",", ":", "\u2014")):
+        if sentence.rstrip().endswith(_INTRODUCING):
             if self.names.speech_verb.search(sentence):
                 m = self.names.first_who.search(sentence)
                 if m:
