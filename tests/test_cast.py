@@ -185,3 +185,18 @@ def test_cast_seed_with_espeak_voices(seed, tmp_path, seed_discovery):
     assert len(set(profiles.values())) == 4
     assert all("+f" in profiles[n].voice for n in ("Lexie", "April"))
     assert "+m" in profiles["Jackson"].voice
+
+
+@needs_espeak
+def test_cast_on_a_piper_cast_writes_entries_that_load(seed, tmp_path, seed_discovery):
+    path = tmp_path / "voices.yaml"
+    path.write_text(
+        "narrator: {engine: piper, model: en_US-joe-medium}\n"
+        "defaults:\n"
+        "  female: {engine: piper, model: en_US-joe-medium, semitones: 2}\n"
+        "  male: {engine: piper, model: en_US-joe-medium, semitones: -2}\n"
+    )
+    cast_stories([seed], path)
+    cast = parse_cast(path.read_text(), str(path))
+    added = [c for c in cast.characters if c.profile is not None]
+    assert added and all(c.profile.engine == "pyttsx3" for c in added)

@@ -180,27 +180,25 @@ def palette(cast: Cast, gender: str) -> list[VoiceProfile]:
     from .engines import get_engine
 
     base = cast.profile_for_gender(gender)
+    if base.engine != defaults.ENGINE:
+        # Only espeak-ng's voices, variants, pitch and rate are known here; a cast on
+        # another engine gets espeak-ng voices, named as such, so the file stays valid.
+        base = VoiceProfile(engine=defaults.ENGINE, rate=cast.narrator.rate if cast.narrator.engine ==
+                            defaults.ENGINE else defaults.RATE)
     engine = get_engine(base.engine)
-    rates = [max(80, cast.narrator.rate + step) for step in RATE_STEPS]
+    rates = [max(80, base.rate + step) for step in RATE_STEPS]
     pitches = PITCHES.get(gender, PITCHES["unknown"])
     ranked = []
-    if hasattr(engine, "variant_names"):
-        available = {v.id for v in engine.voices()}
-        accents = [a for a in ACCENTS if a in available] or sorted(available)
-        known = set(engine.variant_names())
-        variants = [v for v in VARIANTS.get(gender, VARIANTS["unknown"]) if v in known]
-        for ai, accent in enumerate(accents):
-            for vi, variant in enumerate(variants):
-                for pi, pitch in enumerate(pitches):
-                    for ri, rate in enumerate(rates):
-                        rank = ai + pi + 1.5 * ri + 0.5 * vi
-                        ranked.append((rank, replace(base, voice=f"{accent}+{variant}", pitch=pitch, rate=rate)))
-    else:
-        voices = [v for v in engine.voices() if gender == "unknown" or v.gender in (None, gender)]
-        for vi, voice in enumerate(voices):
+    available = {v.id for v in engine.voices()}
+    accents = [a for a in ACCENTS if a in available] or sorted(available)
+    known = set(engine.variant_names())
+    variants = [v for v in VARIANTS.get(gender, VARIANTS["unknown"]) if v in known]
+    for ai, accent in enumerate(accents):
+        for vi, variant in enumerate(variants):
             for pi, pitch in enumerate(pitches):
                 for ri, rate in enumerate(rates):
-                    ranked.append((vi + pi + 1.5 * ri, replace(base, voice=voice.id, pitch=pitch, rate=rate)))
+                    rank = ai + pi + 1.5 * ri + 0.5 * vi
+                    ranked.append((rank, replace(base, voice=f"{accent}+{variant}", pitch=pitch, rate=rate)))
     ranked.sort(key=lambda r: r[0])
     return [p for _, p in ranked]
 
@@ -376,8 +374,10 @@ def _write(path: Path, text: str) -> None:
 
 
 def describe(profile: VoiceProfile) -> str:
-    text = f"{profile.voice} pitch {profile.pitch:g} rate {profile.rate:g}"
-    return text if profile.engine == defaults.ENGINE else f"{text} ({profile.engine})"
+    if profile.engine == defaults.ENGINE:
+        return f"{profile.voice} pitch {profile.pitch:g} rate {profile.rate:g}"
+    # Other engines are described by their own settings (Piper: model, semitones ...).
+    return " ".join([profile.engine, *(f"{k} {v}" for k, v in profile.options)])
 
 
 def table(rows) -> str:
