@@ -8,7 +8,6 @@ output is written under a temporary name and renamed when complete.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -75,7 +74,8 @@ def _fingerprint(parts: list[Part], tags: Tags, options: RenderOptions) -> str:
 def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
            source_fingerprint: str | None = None) -> RenderResult:
     """Render `script` into options.out_dir. `progress(done, total)` is called as lines
-    finish; `source_fingerprint` (see sidecar.py) is recorded for up_to_date()."""
+    finish; `source_fingerprint` (see sidecar.py) is recorded, so that rendering the
+    same files again is answered from the sidecar before anything is parsed."""
     parts = plan(script, cast)
     tags = _tags(script, cast, cover=None)
     out_dir = _prepare_out_dir(options.out_dir)
@@ -86,7 +86,7 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
     if previous and previous.get("fingerprint") == fingerprint and sidecar.intact(out_dir, previous):
         if source_fingerprint and previous.get("source_fingerprint") != source_fingerprint:
             previous["source_fingerprint"] = source_fingerprint
-            cachemod.write_atomic(meta_path, json.dumps(previous, indent=2, ensure_ascii=False).encode("utf-8"))
+            sidecar.write(meta_path, previous)
         return RenderResult(_outputs_from(out_dir, previous), meta_path, 0, True)
 
     tmp_cache = None
@@ -338,4 +338,4 @@ def _write_sidecar(path: Path, script: Script, tags: Tags, outputs: list[Output]
             for o in outputs
         ],
     }
-    cachemod.write_atomic(path, json.dumps(meta, indent=2, ensure_ascii=False).encode("utf-8"))
+    sidecar.write(path, meta)

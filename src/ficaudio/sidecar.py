@@ -41,6 +41,12 @@ def read(path: Path) -> dict | None:
         return None
 
 
+def write(path: Path, meta: dict) -> None:
+    from .cache import write_atomic
+
+    write_atomic(Path(path), json.dumps(meta, indent=2, ensure_ascii=False).encode("utf-8"))
+
+
 def intact(out_dir: Path, meta: dict) -> bool:
     """Are the files this sidecar lists still there, as written?"""
     for f in meta.get("files", []):
