@@ -115,18 +115,21 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
 
 
 class _ProgressBar:
-    """segments done / total, elapsed, ETA, on stderr."""
+    """Lines done / total, elapsed time and ETA, on stderr."""
 
     def __init__(self, label):
-        self.label, self.bar = label, None
+        self.label, self.bar, self.started = label, None, time.monotonic()
+
+    def _elapsed(self, _item) -> str:
+        minutes, seconds = divmod(int(time.monotonic() - self.started), 60)
+        return f"elapsed {minutes}:{seconds:02d}"
 
     def update(self, done, total):
         if self.bar is None:
             self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True,
-                                         show_eta=True, item_show_func=None)
+                                         show_eta=True, item_show_func=self._elapsed)
             self.bar.__enter__()
-            self.started = time.monotonic()
-        self.bar.update(done - self.bar.pos)
+        self.bar.update(done - self.bar.pos, current_item=done)
 
     def close(self):
         if self.bar is not None:
