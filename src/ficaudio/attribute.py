@@ -607,9 +607,13 @@ def decide(doc: Document, weights) -> list[tuple[str | None, float]]:
         top = max(scores)
         total = sum(math.exp(s - top) for s in scores)
         best = scores.index(top)
+        tag = doc.turns[t].tag
+        if tag and tag[0] == "name":
+            # A tag that names the speaker outweighs every softer signal.
+            best = next((i for i, (c, _) in enumerate(cands) if c == tag[1]), best)
         name = cands[best][0]
         history.append(name)
-        out.append((name, 1.0 / total))
+        out.append((name, math.exp(scores[best] - top) / total))
     return out
 
 
