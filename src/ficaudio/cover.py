@@ -10,6 +10,8 @@ from pathlib import Path
 
 from .errors import VoicesError
 
+# Bump when generate_cover draws differently: generated covers are cached by this.
+DESIGN = 2
 SIZE = 1400  # Apple Podcasts asks for 1400 to 3000 px square
 MAX_SIZE = 3000
 MARGIN = 110

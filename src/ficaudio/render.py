@@ -265,11 +265,11 @@ def _fandom(script: Script) -> str | None:
 
 def _cover(script: Script, cast: Cast, store: cachemod.Cache) -> tuple[bytes, str]:
     """The user's cover, or a generated one (kept in the cache: drawing it takes a while)."""
-    from .cover import generate_cover, load_cover
+    from .cover import DESIGN, generate_cover, load_cover
 
     if cast.cover:
         return load_cover(cast.cover)
-    k = cachemod.key("cover", 1, script.title, script.author, _fandom(script))
+    k = cachemod.key("cover", DESIGN, script.title, script.author, _fandom(script))
     hit = store.get("covers", k, ".png")
     if hit is not None:
         return hit.read_bytes(), "image/png"
