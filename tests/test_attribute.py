@@ -134,3 +134,21 @@ def test_a_narration_paragraph_ending_in_a_colon_tags_the_quote_below():
     )
     speakers = [s.speaker for s in attribute(split(parse_text(text)), cast).segments() if s.kind == "dialogue"]
     assert speakers == ["Walter", "Anne", "Kitty"]
+
+
+def test_the_tag_after_the_first_part_of_an_interrupted_quote_names_both_parts():
+    from ficaudio.attribute import attribute
+    from ficaudio.ingest import parse_text
+    from ficaudio.split import split
+    from ficaudio.voices import Cast, Character
+
+    cast = Cast(characters=(Character("Alice", (), "female"), Character("The Duchess", (), "female")))
+    text = (  # Alice's Adventures in Wonderland, chapter IX
+        'Title\n\n"It\'s a mineral, I _think_," said Alice.\n\n'
+        '"Of course it is," said the Duchess, who seemed ready to agree to\n'
+        'everything that Alice said; "there\'s a large mustard-mine near here.\n'
+        'And the moral of that is--\'The more there is of mine, the less there is\n'
+        'of yours.\'"\n'
+    )
+    speakers = [s.speaker for s in attribute(split(parse_text(text)), cast).segments() if s.kind == "dialogue"]
+    assert speakers == ["Alice", "The Duchess", "The Duchess"]

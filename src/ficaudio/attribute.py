@@ -340,6 +340,13 @@ class Document:
             if segs[i - 1].text.rstrip().endswith(_INTRODUCING):
                 before = segs[i - 1]
         if before is not None and before.kind != DIALOGUE:
+            if i >= 2 and segs[i - 2].kind == DIALOGUE and segs[i - 2].paragraph == s.paragraph:
+                # An interrupted quotation: "Of course," said the Duchess, who agreed
+                # with all that Alice said; "there's ..." The tag after the first part
+                # names the speaker of both, whatever the narration goes on to mention.
+                m = self.names.tag_after.match(before.text)
+                if m:
+                    return self._who(m.group("who") or m.group("who2") or m.group("who3"))
             who = self._tag_before(_last_sentence(before.text))
             if who:
                 return self._who(who)
