@@ -49,6 +49,11 @@ SPEECH_VERBS = tuple(
     "snaps sneered snorted sobbed speaks spoke squeaked stammered stated states struck stuttered "
     "suggested teased tells thinks thought thundered told urged ventured warned went whimpered "
     "whisper whispered whispers wondered yelled yells "
+    # Less common tags, frequent in fan fiction and not rare in novels.
+    "apologised apologized bellowed boomed chimed confirmed corroborated croaked exploded "
+    "grunted intervened jeered moaned mocked piped pouted pressed prompted queried rasped "
+    "reassured recalled recited retaliated sniffed sniffled snarled spat squealed taunted "
+    "trilled wailed whined yawned"
     .split()
 )
 _VERB = r"(?:%s)" % "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))

@@ -130,11 +130,9 @@ class Synthesizer:
 
     def close(self, cancel: bool = False):
         if self._pool is not None:
-            if cancel:
-                for f in self._futures.values():
-                    f.cancel()
-                for proc in list(getattr(self._pool, "_processes", {}).values()):
-                    proc.terminate()
+            # On Ctrl-C, queued lines are dropped and the few a worker has begun (one
+            # line each) finish into the cache: killing workers mid-line would break the
+            # pool's pipes, which then print tracebacks at the user.
             self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
 
