@@ -33,9 +33,6 @@ class Clip:
     def samples(self) -> int:
         return len(self.pcm) // 2
 
-    def segment(self) -> AudioSegment:
-        return AudioSegment(data=self.pcm, sample_width=2, frame_rate=self.rate, channels=1)
-
 
 @dataclass(frozen=True)
 class Line:
@@ -91,7 +88,7 @@ def synthesize_line(line: Line) -> Clip:
     return level(to_clip(audio), line.profile.volume)
 
 
-def _work(text: str, profile: VoiceProfile, key: str, root: str) -> int:
+def _work(text: str, profile: VoiceProfile, key: str, root: str) -> str:
     store = cachemod.Cache(root)
     if store.get("segments", key, ".pcm") is None:
         clip = synthesize_line(Line(text, profile))
@@ -121,6 +118,7 @@ class Synthesizer:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[str, Future] = {}
+        self._queued: set[str] = set()
 
     def __enter__(self):
         return self
@@ -137,20 +135,19 @@ class Synthesizer:
             self._pool = None
 
     def submit(self, lines) -> int:
-        """Queue every line not already cached; returns how many were queued."""
+        """Queue every line not already cached; returns how many were queued. With one
+        job, lines are synthesized here, in order, as clip() asks for them."""
         queued = 0
         for line in lines:
             key = line.key
-            if key in self._futures or self.store.get("segments", key, ".pcm") is not None:
+            if key in self._queued or self.store.get("segments", key, ".pcm") is not None:
                 continue
-            if self.jobs == 1:
-                self._futures[key] = _done(key)
-                _work(line.text, line.profile, key, str(self.store.root))
-            else:
+            self._queued.add(key)
+            queued += 1
+            if self.jobs > 1:
                 if self._pool is None:
                     self._pool = ProcessPoolExecutor(self.jobs, _context(), initializer=_quiet_worker)
                 self._futures[key] = self._pool.submit(_work, line.text, line.profile, key, str(self.store.root))
-            queued += 1
         return queued
 
     def clip(self, line: Line) -> Clip:
@@ -168,9 +165,3 @@ class Synthesizer:
             _work(line.text, line.profile, key, str(self.store.root))
             path = self.store.path("segments", key, ".pcm")
         return Clip(path.read_bytes())
-
-
-def _done(value) -> Future:
-    f: Future = Future()
-    f.set_result(value)
-    return f
