@@ -53,7 +53,12 @@ SPEECH_VERBS = tuple(
     "apologised apologized bellowed boomed chimed confirmed corroborated croaked exploded "
     "grunted intervened jeered moaned mocked piped pouted pressed prompted queried rasped "
     "reassured recalled recited retaliated sniffed sniffled snarled spat squealed taunted "
-    "trilled wailed whined yawned"
+    "trilled wailed whined yawned asserted bawled blustered conceded comforted interjected "
+    "put subjoined "
+    # The -ing forms lead into speech too: "remarking:", "was saying--", "calling out,".
+    "adding answering asking beginning calling continuing crying declaring demanding "
+    "exclaiming explaining inquiring interrupting laughing murmuring muttering observing "
+    "protesting remarking repeating replying returning saying shouting speaking whispering"
     .split()
 )
 _VERB = r"(?:%s)" % "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
