@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from . import sidecar
 from .errors import FeedError
 from .feed import FEED_NAME, FeedOptions, build_feed
 
@@ -26,7 +27,6 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
 }
-HIDDEN_SUFFIXES = (".ficaudio.json",)  # render's bookkeeping, not for listeners
 CHUNK = 64 * 1024
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -145,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
         except UnicodeDecodeError:
             return None
         name = name.lstrip("/") or FEED_NAME
-        if "/" in name or "\\" in name or "\0" in name or name.startswith(".") or name.endswith(HIDDEN_SUFFIXES):
+        if "/" in name or "\\" in name or "\0" in name or name.startswith(".") or name.endswith(sidecar.SUFFIX):
             return None
         return name
 

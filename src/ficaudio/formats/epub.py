@@ -21,7 +21,7 @@ import zipfile
 from urllib.parse import unquote
 
 from ..errors import InputError
-from ..ingest import decode
+from ..ingest import decode, fold
 from .ao3 import LANGUAGES, is_ao3, read_ao3
 from .draft import ChapterDraft, Draft, to_work
 from .html import Element, blocks, parse_html
@@ -142,7 +142,7 @@ def _metadata(package) -> dict:
     meta: dict[str, list] = {}
     for e in package.iter():
         name = _local(e.tag)
-        text = " ".join((e.text or "").split())
+        text = fold(e.text or "")
         if name in ("title", "creator", "description", "source", "language", "identifier") and text:
             if name == "identifier" and not (_is_url(text.removeprefix("URL:")) or
                                              any(v == "URL" for k, v in e.attrib.items() if _local(k) == "scheme")):
