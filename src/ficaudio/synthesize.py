@@ -11,7 +11,7 @@ import re
 import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pydub import AudioSegment
 
@@ -41,8 +41,9 @@ class Line:
     text: str
     profile: VoiceProfile
 
-    @property
+    @cached_property
     def key(self) -> str:
+        # Hashed once: the render fingerprint, the queue and the lookup all ask for it.
         return line_key(self.text, self.profile)
 
 
