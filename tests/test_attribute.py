@@ -152,3 +152,17 @@ def test_the_tag_after_the_first_part_of_an_interrupted_quote_names_both_parts()
     )
     speakers = [s.speaker for s in attribute(split(parse_text(text)), cast).segments() if s.kind == "dialogue"]
     assert speakers == ["Alice", "The Duchess", "The Duchess"]
+
+
+def test_a_bare_surname_listed_beside_the_man_called_mr_is_that_man():
+    def cast(bare_aliases=()):
+        return Cast(characters=(
+            Character("Bounderby", bare_aliases, "unknown"),
+            Character("Josiah Bounderby", ("Mr. Bounderby",), "male"),
+            Character("Louisa", ("Mrs. Bounderby",), "female"),
+        ))
+
+    body = 'Louisa sat down.\n\n"Now then," said Bounderby.'
+    assert names(body, cast()) == ["Josiah Bounderby"]
+    # An entry with aliases of its own was listed on purpose: it keeps its name.
+    assert names(body, cast(("Old Bounderby",))) == ["Bounderby"]

@@ -134,12 +134,25 @@ class _Names:
                 for part in _name_parts(alias):
                     parts.setdefault(part, set()).add(c.name)
         by_name = {c.name: c for c in characters}
+
+        def called_mister(name: str, part: str) -> bool:
+            return f"Mr. {part}" in by_name[name].names or f"Mr {part}" in by_name[name].names
+
         for part, owners in parts.items():
             if len(owners) > 1:
                 # A bare surname shared by a family is the one called "Mr. Denham".
-                owners = {n for n in owners if f"Mr. {part}" in by_name[n].names}
-            if len(owners) == 1 and part not in self.by_alias:
-                self.by_alias[part] = by_name[next(iter(owners))]
+                owners = {n for n in owners if called_mister(n, part)}
+            if len(owners) != 1:
+                continue
+            owner = by_name[next(iter(owners))]
+            bare = self.by_alias.get(part)
+            if bare is None:
+                self.by_alias[part] = owner
+            elif bare is not owner and not bare.aliases and bare.gender != "female" and called_mister(owner.name, part):
+                # A cast that lists "Bounderby" on its own, with no gender or aliases,
+                # beside "Josiah Bounderby" called "Mr. Bounderby", lists one man twice
+                # (corpus annotations do): "said Bounderby" is Mr. Bounderby.
+                self.by_alias[part] = owner
         aliases = sorted(self.by_alias, key=len, reverse=True)
         alternatives = "|".join(map(_alias_pattern, aliases)) or r"(?!x)x"
         self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
