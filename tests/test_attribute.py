@@ -154,6 +154,17 @@ def test_the_tag_after_the_first_part_of_an_interrupted_quote_names_both_parts()
     assert speakers == ["Alice", "The Duchess", "The Duchess"]
 
 
+@pytest.mark.parametrize("body, speaker", [
+    ('Ann rose to go, but Bob stood up at the same moment and said:\n\n"Stay a while."', "Bob"),
+    ('Ann turned towards Bob and said:\n\n"Stay a while."', "Ann"),
+    ('Ann, seeing Bob\'s face, said:\n\n"Stay a while."', "Ann"),
+    ('Bob laughed, as he knew he must, and then added--\n\n"Stay a while."', "Bob"),
+    ('The talk began with Bob\'s saying--\n\n"Stay a while."', "Bob"),
+])
+def test_narration_leading_into_speech_names_the_last_subject_before_its_verb(body, speaker):
+    assert names('"Well," said Ann.\n\n"Well," said Bob.\n\n' + body)[-1] == speaker
+
+
 def test_a_bare_surname_listed_beside_the_man_called_mr_is_that_man():
     def cast(bare_aliases=()):
         return Cast(characters=(

@@ -173,7 +173,10 @@ class _Names:
         self.tag_direct = re.compile(r"(?:%s|%s\s+(?:was|were))\b" % (direct, owned.replace("?P<who>", "?P<who2>")))
         self.tag_inverted = re.compile(r"^(?:and\s+|then\s+|but\s+)?%s\b" % inverted)
         # "Then the Queen, quite out of breath, turned and said to Alice," names the Queen.
-        self.first_who = re.compile(r"(?<!\bto\s)(?<!\bat\s)(?<!\bof\s)(?<!\bwith\s)%s\b" % who)
+        self.first_who = re.compile(
+            r"(?<!\bto\s)(?<!\bat\s)(?<!\bof\s)(?<!\bwith\s)(?<!\btowards\s)(?<!\bfrom\s)(?<!\bfor\s)(?<!\bupon\s)\b%s\b" % who
+        )
+        self.any_who = re.compile(r"\b%s\b" % who)
         self.speech_verb = re.compile(r"\b%s\b" % _VERB)
         self.other_after = re.compile(
             r"^[\s,;:.!?\u2014\-]*(?:(?:%s)\s+(?:the|his|her|my|a|an|its|their|our)\s+(?:\w+\s+)?(?P<noun>\w+)"
@@ -379,10 +382,17 @@ class Document:
         matches = list(self.names.tag_direct.finditer(sentence))
         if matches and len(sentence[matches[-1].end():].split()) <= 8:
             return matches[-1].group("who") or matches[-1].group("who2")
+        introducing = sentence.rstrip().endswith(_INTRODUCING)
+        if introducing:
+            verbs = list(self.names.speech_verb.finditer(sentence))
+            if verbs:
+                who = self._last_subject(sentence, verbs[-1].start())
+                if who:
+                    return who
         m = self.names.tag_inverted.match(sentence)
         if m:
             return m.group("who")
-        if sentence.rstrip().endswith(_INTRODUCING):
+        if introducing:
             if self.names.speech_verb.search(sentence):
                 m = self.names.first_who.search(sentence)
                 if m:
@@ -391,6 +401,32 @@ class Document:
             if m:
                 return "he" if m.group(1).lower() == "his" else "she"
         return None
+
+    def _last_subject(self, sentence: str, end: int) -> str | None:
+        """The last name (or he/she) in subject position: "Denham rose, ..., but
+        Katharine rose at the same moment, and saying," is Katharine's. Names after a
+        verb or a preposition ("noticed Alice", "towards Mr. Bounderby") are objects,
+        and a pronoun after a name of its gender ("Mr Shepherd laughed, as he knew")
+        is that name."""
+        named = []
+        for m in self.names.any_who.finditer(sentence, 0, end):
+            if sentence.startswith(("'s", "\u2019s"), m.end()):
+                # "which began with Mary's saying" is Mary's speech; "Mary's child" is not Mary.
+                if self.names.speech_verb.match(sentence, m.end() + 3):
+                    named.append(m.group("who"))
+                continue
+            if _SUBJECT_BEFORE.search(sentence, 0, m.start()) or not sentence[: m.start()].strip():
+                named.append(m.group("who"))
+        if not named:
+            return None
+        last = named[-1]
+        gender = _SUBJECT_PRONOUNS.get(last.lower())
+        if gender:
+            for who in reversed(named[:-1]):
+                c = self.names.character(who)
+                if c is not None and c.gender == gender:
+                    return who
+        return last
 
     def _who(self, who: str):
         if who == "I":
@@ -601,6 +637,13 @@ class Document:
             i -= 1
         return None
 
+
+
+# What comes before a name in subject position: a clause boundary, a conjunction or an adverb.
+_SUBJECT_BEFORE = re.compile(
+    r"(?:[,;:(\u2014\u2013-]|\b(?:and|but|that|when|while|till|until|then|as|so|whereupon|before|after|if|though|"
+    r"although|because|since|once|now|not|soon|presently|last|again|also|here|there|\w+ly))\s*$"
+)
 
 
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bM)[.!?][\"')\]]*\s+")
