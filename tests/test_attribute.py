@@ -177,3 +177,9 @@ def test_a_bare_surname_listed_beside_the_man_called_mr_is_that_man():
     assert names(body, cast()) == ["Josiah Bounderby"]
     # An entry with aliases of its own was listed on purpose: it keeps its name.
     assert names(body, cast(("Old Bounderby",))) == ["Bounderby"]
+
+
+def test_two_quotes_of_one_paragraph_tagged_with_two_names_are_two_speakers():
+    body = ('Bob sat down.\n\nWhen Ann came back she cheerfully inquired: "Anything else, Mr. Hart?" '
+            'Bob took his courage in both hands and replied: "Well now, some hayseed."')
+    assert names(body) == ["Ann", "Bob"]

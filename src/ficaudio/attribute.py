@@ -292,10 +292,13 @@ class Document:
                 continue
             tag = self._tag(i)
             t = quote_turn.get(s.quote) if s.quote is not None else None
+            if t is not None and _names_other(tag, self.turns[t].tag):
+                # '"Anything else?" Matthew took his courage in both hands and replied:
+                # "Well now..."' reads like one interrupted quotation, but is two speakers.
+                t = None
             if t is None and self.turns:
                 last = self.turns[-1]
-                if last.last_paragraph == s.paragraph and not (tag and last.tag and tag != last.tag
-                                                                 and "name" in (tag[0], last.tag[0])):
+                if last.last_paragraph == s.paragraph and not _names_other(tag, last.tag):
                     t = len(self.turns) - 1
             if t is None:
                 self.turns.append(Turn([], s.paragraph, s.paragraph, s.scene, s.start, s.end))
@@ -637,6 +640,11 @@ class Document:
             i -= 1
         return None
 
+
+
+def _names_other(tag, other) -> bool:
+    """Two tags that cannot be one speaker's: two different ones, one of them a name."""
+    return bool(tag and other and tag != other and "name" in (tag[0], other[0]))
 
 
 # What comes before a name in subject position: a clause boundary, a conjunction or an adverb.
