@@ -183,3 +183,14 @@ def test_two_quotes_of_one_paragraph_tagged_with_two_names_are_two_speakers():
     body = ('Bob sat down.\n\nWhen Ann came back she cheerfully inquired: "Anything else, Mr. Hart?" '
             'Bob took his courage in both hands and replied: "Well now, some hayseed."')
     assert names(body) == ["Ann", "Bob"]
+
+
+def test_a_tag_naming_a_shared_first_name_picks_among_its_owners():
+    cast = Cast(characters=(
+        Character("Charles Musgrove", (), "male"),
+        Character("Charles Hayter", ("Hayter",), "male"),
+        Character("Mary", (), "female"),
+    ))
+    body = ('Mary and Hayter sat down.\n\n"Where were you?" said Mary.\n\n'
+            '"Out," cried Charles.\n\n"Out where?" said Mary.')
+    assert names(body, cast) == ["Mary", "Charles Hayter", "Mary"]

@@ -109,7 +109,8 @@ class Turn:
     scene: int
     start: int
     end: int
-    tag: tuple[str, str] | None = None  # ("name", canonical) | ("pronoun", gender) | ("I", "")
+    # ("name", canonical) | ("one of", canonicals) | ("pronoun", gender) | ("I", "")
+    tag: tuple | None = None
     tag_other: str | None = None  # gender of a tag naming no cast member ("said her mother")
     quote_text: str = ""
     narration: str = ""  # the narration of its paragraphs
@@ -138,10 +139,16 @@ class _Names:
         def called_mister(name: str, part: str) -> bool:
             return f"Mr. {part}" in by_name[name].names or f"Mr {part}" in by_name[name].names
 
+        # A first name several characters share ("Charles" Musgrove, Hayter) names no
+        # one for sure; in a tag ("cried Charles") the context picks among them.
+        self.shared: dict[str, tuple[str, ...]] = {}
         for part, owners in parts.items():
             if len(owners) > 1:
                 # A bare surname shared by a family is the one called "Mr. Denham".
-                owners = {n for n in owners if called_mister(n, part)}
+                misters = {n for n in owners if called_mister(n, part)}
+                if len(misters) != 1 and part not in self.by_alias:
+                    self.shared[part] = tuple(sorted(misters or owners))
+                owners = misters
             if len(owners) != 1:
                 continue
             owner = by_name[next(iter(owners))]
@@ -156,7 +163,8 @@ class _Names:
         aliases = sorted(self.by_alias, key=len, reverse=True)
         alternatives = "|".join(map(_alias_pattern, aliases)) or r"(?!x)x"
         self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
-        who = r"(?:[Tt]he\s+)?(?P<who>%s|[Hh]e|[Ss]he|I)" % alternatives
+        spoken = "|".join(map(_alias_pattern, sorted([*self.by_alias, *self.shared], key=len, reverse=True)))
+        who = r"(?:[Tt]he\s+)?(?P<who>%s|[Hh]e|[Ss]he|I)" % (spoken or r"(?!x)x")
         verb = r"%s(?:\s+(?:out|up|back|again|aloud|on|in))?" % _VERB
         aux = r"(?:(?:had|would|then|again|now|only|also|presently|at\s+once|at\s+last)\s+)*"
         inverted = r"%s(?:\s+\w+ly)?\s+%s" % (verb, who)
@@ -436,7 +444,10 @@ class Document:
             return ("I", "")
         if who.lower() in _SUBJECT_PRONOUNS:
             return ("pronoun", _SUBJECT_PRONOUNS[who.lower()])
-        return ("name", self.names.character(who).name)
+        c = self.names.character(who)
+        if c is None:
+            return ("one of", self.names.shared[who])
+        return ("name", c.name)
 
     # -- narrator -------------------------------------------------------------------
 
@@ -516,6 +527,8 @@ class Document:
         pool: list[str] = []
         if turn.tag and turn.tag[0] == "name":
             pool.append(turn.tag[1])
+        if turn.tag and turn.tag[0] == "one of":
+            pool.extend(turn.tag[1])
         for n in [subject, *tag_gender_order[:2], *para_names, *prev_names, *recent, *conv_named, *after_names[:3]]:
             if n and n not in pool:
                 pool.append(n)
@@ -530,7 +543,7 @@ class Document:
             last = self._last_mention_before(name, turn.start)
             distance = turn.start - last if last is not None else 10**6
             f = [
-                1.0 if turn.tag and turn.tag == ("name", name) else 0.0,
+                1.0 if turn.tag and (turn.tag == ("name", name) or turn.tag[0] == "one of" and name in turn.tag[1]) else 0.0,
                 1.0 if tag_gender_order[:1] == [name] else 0.0,
                 1.0 if name in tag_gender_order[1:2] else 0.0,
                 1.0 if turn.tag and turn.tag[0] == "I" and name == self.narrator else 0.0,
@@ -692,6 +705,8 @@ def decide(doc: Document, weights) -> list[tuple[str | None, float]]:
         if tag and tag[0] == "name":
             # A tag that names the speaker outweighs every softer signal.
             best = next((i for i, (c, _) in enumerate(cands) if c == tag[1]), best)
+        elif tag and tag[0] == "one of":
+            best = max((i for i, (c, _) in enumerate(cands) if c in tag[1]), key=scores.__getitem__, default=best)
         name = cands[best][0]
         history.append(name)
         out.append((name, math.exp(scores[best] - top) / total))
