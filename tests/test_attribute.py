@@ -190,7 +190,8 @@ def test_a_tag_naming_a_shared_first_name_picks_among_its_owners():
         Character("Charles Musgrove", (), "male"),
         Character("Charles Hayter", ("Hayter",), "male"),
         Character("Mary", (), "female"),
+        Character("Anne", (), "female"),
     ))
-    body = ('Mary and Hayter sat down.\n\n"Where were you?" said Mary.\n\n'
-            '"Out," cried Charles.\n\n"Out where?" said Mary.')
-    assert names(body, cast) == ["Mary", "Charles Hayter", "Mary"]
+    body = ('Mary, Anne and Hayter sat down.\n\n"Where were you?" said Mary.\n\n'
+            '"Here," said Anne.\n\n"Out," cried Charles.')
+    assert names(body, cast) == ["Mary", "Anne", "Charles Hayter"]
