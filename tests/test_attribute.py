@@ -160,6 +160,10 @@ def test_the_tag_after_the_first_part_of_an_interrupted_quote_names_both_parts()
     ('Ann, seeing Bob\'s face, said:\n\n"Stay a while."', "Ann"),
     ('Bob laughed, as he knew he must, and then added--\n\n"Stay a while."', "Bob"),
     ('The talk began with Bob\'s saying--\n\n"Stay a while."', "Bob"),
+    ('Ann had a long argument with Bob, who at last turned sulky, and would only say,\n\n"Stay a while."', "Bob"),
+    ('Ann wanted to go. Bob interposed.\n\n"Stay a while."', "Bob"),
+    ('Then came Bob\'s reproach of "Stay a while, the two of you."', "Bob"),
+    ('Ann smiled, and Bob\'s declaration was,\n\n"Stay a while."', "Bob"),
 ])
 def test_narration_leading_into_speech_names_the_last_subject_before_its_verb(body, speaker):
     assert names('"Well," said Ann.\n\n"Well," said Bob.\n\n' + body)[-1] == speaker

@@ -62,6 +62,16 @@ SPEECH_VERBS = tuple(
     .split()
 )
 _VERB = r"(?:%s)" % "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
+# Verbs of talking, not of gesture: "Mrs Musgrove interposed." leads into speech where
+# "Bob nodded." need not.
+_TALK = (r"(?:began|continued|resumed|interposed|replied|answered|added|observed|remarked|asked|inquired|"
+         r"enquired|exclaimed|cried|spoke|proceeded|rejoined|returned|retorted|persisted|pursued|repeated|"
+         r"ventured|explained|said|went\s+on)")
+# What a character's speech is called: "was Emma's reply", "Mary's reproach of".
+_SPEECH_NOUNS = (r"reply|answer|remark|words|exclamation|question|response|cry|injunction|observation|"
+                 r"reasoning|declaration|reproach|complaint|language|amendment|feelings|entreaty|greeting|"
+                 r"request|assurance|explanation|comment|retort|rejoinder|protest|objection|apology|"
+                 r"inquiry|enquiry|salutation|exclamations|supplement|suggestion|reproof|command")
 _ARTICLES = {"the", "a", "an"}
 # The gender of a role in a tag that names no cast member ("said his wife").
 _NOUN_GENDER = {w: "female" for w in (
@@ -170,7 +180,7 @@ class _Names:
         inverted = r"%s(?:\s+\w+ly)?\s+%s" % (verb, who)
         direct = r"%s(?:,?\s+\w+ly,?)?\s+%s%s" % (who, aux, verb)
         # "... ," was Emma's reply / came Harry's answer / Emma's remark was: "..."
-        owned = r"%s(?:'s|\u2019s)\s+(?:\w+\s+){0,2}?(?:reply|answer|remark|words|exclamation|question|response|cry|injunction|observation)" % who
+        owned = r"%s(?:'s|\u2019s)\s+(?:\w+\s+){0,2}?(?:%s)" % (who, _SPEECH_NOUNS)
         possessive_after = r"(?:was|were|came)\s+%s" % owned
         # Right after a closing mark: "said Mara", "Mara said", "said he", "she went on".
         self.tag_after = re.compile(
@@ -178,11 +188,16 @@ class _Names:
             % (inverted, direct.replace("?P<who>", "?P<who2>"), possessive_after.replace("?P<who>", "?P<who3>"))
         )
         # Before an opening mark: "... and Mara said quietly:", "said Mara,".
-        self.tag_direct = re.compile(r"(?:%s|%s\s+(?:was|were))\b" % (direct, owned.replace("?P<who>", "?P<who2>")))
+        # "Mary's declaration was," / "Mary's reproach of" / "the burst of Emma's feelings:"
+        self.tag_direct = re.compile(r"(?:%s\b|%s(?:\s+(?:was|were|of)\b|\s*(?:[:,]|--|\u2014)\s*$))"
+                                     % (direct, owned.replace("?P<who>", "?P<who2>")))
         self.tag_inverted = re.compile(r"^(?:and\s+|then\s+|but\s+)?%s\b" % inverted)
         # "Then the Queen, quite out of breath, turned and said to Alice," names the Queen.
         self.first_who = re.compile(
             r"(?<!\bto\s)(?<!\bat\s)(?<!\bof\s)(?<!\bwith\s)(?<!\btowards\s)(?<!\bfrom\s)(?<!\bfor\s)(?<!\bupon\s)\b%s\b" % who
+        )
+        self.tag_closing = re.compile(
+            r"^(?:\S+\s+){0,3}?%s\s+(?:\w+ly\s+)?%s(?:\s+(?:again|aloud|\w+ly))?[.!]\s*$" % (who, _TALK)
         )
         self.any_who = re.compile(r"\b%s\b" % who)
         self.speech_verb = re.compile(r"\b%s\b" % _VERB)
@@ -376,6 +391,11 @@ class Document:
             # presumed to say--", "Lady Catherine observed:") tags the quote below it.
             if segs[i - 1].text.rstrip().endswith(_INTRODUCING):
                 before = segs[i - 1]
+            elif all(segs[j].kind != DIALOGUE for j in self.paragraph_segments.get(s.paragraph - 1, ())):
+                # "... without her. Mrs Musgrove interposed." ends by naming who speaks next.
+                m = self.names.tag_closing.search(_last_sentence(segs[i - 1].text))
+                if m:
+                    return self._who(m.group("who"))
         if before is not None and before.kind != DIALOGUE:
             if i >= 2 and segs[i - 2].kind == DIALOGUE and segs[i - 2].paragraph == s.paragraph:
                 # An interrupted quotation: "Of course," said the Duchess, who agreed
@@ -427,6 +447,9 @@ class Document:
                     named.append(m.group("who"))
                 continue
             if _SUBJECT_BEFORE.search(sentence, 0, m.start()) or not sentence[: m.start()].strip():
+                named.append(m.group("who"))
+            elif re.match(r",\s+who\b", sentence[m.end():end]):
+                # "a long argument with the Lory, who at last turned sulky, and would only say,"
                 named.append(m.group("who"))
         if not named:
             return None
