@@ -69,3 +69,13 @@ def test_a_possessive_her_settles_a_gender_nothing_else_gives():
     found = {c.name: c.gender for c in discover(split(work))}
     assert found.get("April") == "female"
     assert found.get("Mark") == "male"
+
+
+def test_a_character_the_story_calls_the_x_is_named_so():
+    story = ("A Story\n\nAlice sat with the Hatter and the Dormouse.\n\n"
+             '"Your hair wants cutting," said the Hatter.\n\n"You should learn not to make personal remarks," '
+             'Alice said.\n\n"Why is a raven like a writing-desk?" the Hatter asked. The Hatter opened his eyes.\n\n'
+             '"I quite agree with you," said the Dormouse. Then the Dormouse slept.\n')
+    found = {c.name: c for c in discover(split(parse_text(story)))}
+    assert "The Hatter" in found and "Hatter" in found["The Hatter"].aliases
+    assert "Alice" in found

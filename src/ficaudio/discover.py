@@ -141,10 +141,23 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
     for key in scored[:limit]:
         members = groups[key]
         canonical = max(members, key=lambda f: (count[f], len(f.split())))
+        if not canonical.startswith("The ") and _mostly_after_the(canonical, text):
+            # "the Hatter", "the Mock Turtle": a role, named as the story names it.
+            members = members | {canonical}
+            canonical = f"The {canonical}"
         characters.append(
             Character(canonical, tuple(sorted(members - {canonical})), genders[key])
         )
     return tuple(characters)
+
+
+def _mostly_after_the(name: str, text: str) -> bool:
+    if name.split()[0].rstrip(".") in _TITLE_WORDS:
+        return False
+    pattern = re.escape(name).replace(r"\ ", r"\s+")
+    everywhere = len(re.findall(r"(?<![\w'])%s(?![\w'])" % pattern, text))
+    after_the = len(re.findall(r"\b[Tt]he\s+%s(?![\w'])" % pattern, text))
+    return everywhere > 0 and after_the >= 0.5 * everywhere
 
 
 def _trim(name: str, lower: Counter) -> str:
