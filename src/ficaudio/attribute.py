@@ -165,7 +165,8 @@ class _Names:
             bare = self.by_alias.get(part)
             if bare is None:
                 self.by_alias[part] = owner
-            elif bare is not owner and not bare.aliases and bare.gender != "female" and called_mister(owner.name, part):
+            elif (bare is not owner and set(bare.names) == {part} and bare.gender != "female"
+                  and called_mister(owner.name, part)):
                 # A cast that lists "Bounderby" on its own, with no gender or aliases,
                 # beside "Josiah Bounderby" called "Mr. Bounderby", lists one man twice
                 # (corpus annotations do): "said Bounderby" is Mr. Bounderby.
