@@ -199,3 +199,16 @@ def test_a_tag_naming_a_shared_first_name_picks_among_its_owners():
     body = ('Mary, Anne and Hayter sat down.\n\n"Where were you?" said Mary.\n\n'
             '"Here," said Anne.\n\n"Out," cried Charles.')
     assert names(body, cast) == ["Mary", "Anne", "Charles Hayter"]
+
+
+def test_a_descriptive_name_takes_any_article_in_a_tag():
+    cast = Cast(characters=(Character("The Invisible Man", ("The Voice",), "male"),
+                            Character("Marvel", (), "male"), Character("Ann", (), "female")))
+    body = 'Marvel and Ann sat down.\n\n"Hoax," said Ann.\n\n"Come up," said a Voice.'
+    assert names(body, cast) == ["Ann", "The Invisible Man"]
+
+
+def test_the_second_part_of_an_interrupted_quote_keeps_its_tag_over_a_later_action():
+    body = ('Ann sat down.\n\n"Hullo," cried Bob, "who is there?" Ann began to make frantic dives '
+            'at the panels.')
+    assert names(body) == ["Bob", "Bob"]

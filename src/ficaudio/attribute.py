@@ -174,9 +174,11 @@ class _Names:
         aliases = sorted(self.by_alias, key=len, reverse=True)
         alternatives = "|".join(map(_alias_pattern, aliases)) or r"(?!x)x"
         self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
-        spoken = "|".join(map(_alias_pattern, sorted([*self.by_alias, *self.shared], key=len, reverse=True)))
+        spoken = "|".join(_alias_pattern(a, in_tag=True)
+                          for a in sorted([*self.by_alias, *self.shared], key=len, reverse=True))
         who = r"(?:[Tt]he\s+)?(?P<who>%s|[Hh]e|[Ss]he|I)" % (spoken or r"(?!x)x")
-        verb = r"%s(?:\s+(?:out|up|back|again|aloud|on|in))?" % _VERB
+        # "Mr. Marvel began to make frantic dives" is not a tag; "said to him" is.
+        verb = r"%s(?:\s+(?:out|up|back|again|aloud|on|in))?(?!\s+to\s+(?!him|her|them|me|us|the|his|its|my|our|your|their|a\b|an\b|one|each|every|all|some|no|[A-Z])[a-z])" % _VERB
         aux = r"(?:(?:had|would|then|again|now|only|also|presently|at\s+once|at\s+last)\s+)*"
         inverted = r"%s(?:\s+\w+ly)?\s+%s" % (verb, who)
         direct = r"%s(?:,?\s+\w+ly,?)?\s+%s%s" % (who, aux, verb)
@@ -207,10 +209,18 @@ class _Names:
             r"|(?:the|his|her|my|a)\s+(?:\w+\s+)?(?P<noun2>\w+)\s+(?:%s))\b"
             % (_VERB, _VERB)
         )
-        self.subject = re.compile(r"(?:^|[.!?;]\s+|\u2014\s*)(?:%s|(?P<pronoun>He|She|he|she))\b" % who.replace("|[Hh]e|[Ss]he|I", ""))
+        # A beat's subject: "A policeman came in" need not be The Policeman.
+        named = r"(?:[Tt]he\s+)?(?P<who>%s)" % alternatives
+        self.subject = re.compile(r"(?:^|[.!?;]\s+|\u2014\s*)(?:%s|(?P<pronoun>He|She|he|she))\b" % named)
 
     def character(self, alias: str) -> Character | None:
-        return self.by_alias.get(_key(alias))
+        key = _key(alias)
+        found = self.by_alias.get(key)
+        if found is None and key.split(" ", 1)[0] in _ARTICLES:
+            # A tag's "said a Voice" is The Voice, unless the cast has A Voice too.
+            rest = key.split(" ", 1)[1]
+            found = next((self.by_alias[k] for k in (f"the {rest}", f"a {rest}", f"an {rest}") if k in self.by_alias), None)
+        return found
 
 
 def _key(alias: str) -> str:
@@ -231,12 +241,16 @@ def _name_parts(alias: str) -> list[str]:
     return [w for w in candidates if w[:1].isupper() and len(w) > 2 and w.isalpha() and w.lower() not in _TITLES]
 
 
-def _alias_pattern(alias: str) -> str:
+def _alias_pattern(alias: str, in_tag: bool = False) -> str:
     """Names match case-sensitively (Will is not will); a descriptive alias ("The
-    Dormouse", "A Waiter") matches in any case, as narration writes "said the dormouse"."""
+    Dormouse", "A Waiter") matches in any case, as narration writes "said the dormouse".
+    In a tag it takes any article ("said a Voice" is The Voice); in narration "a
+    policeman" may be anyone."""
     words = alias.split()
-    body = r"\s+".join(map(re.escape, words))
-    return "(?i:%s)" % body if words[0].lower() in _ARTICLES else body
+    if words[0].lower() in _ARTICLES:
+        article = r"(?:the|an?)" if in_tag else re.escape(words[0])
+        return r"(?i:%s\s+%s)" % (article, r"\s+".join(map(re.escape, words[1:])))
+    return r"\s+".join(map(re.escape, words))
 
 
 class Document:
