@@ -212,3 +212,11 @@ def test_the_second_part_of_an_interrupted_quote_keeps_its_tag_over_a_later_acti
     body = ('Ann sat down.\n\n"Hullo," cried Bob, "who is there?" Ann began to make frantic dives '
             'at the panels.')
     assert names(body) == ["Bob", "Bob"]
+
+
+def test_a_tag_may_put_words_between_the_and_a_name():
+    from ficaudio.attribute import Document
+
+    body = '"Well," said Ann.\n\n"If I may," said the gallant young Bob Hart.'
+    doc = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
+    assert [turn.tag for turn in doc.turns] == [("name", "Ann"), ("name", "Bob")]

@@ -176,7 +176,8 @@ class _Names:
         self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
         spoken = "|".join(_alias_pattern(a, in_tag=True)
                           for a in sorted([*self.by_alias, *self.shared], key=len, reverse=True))
-        who = r"(?:[Tt]he\s+)?(?P<who>%s|[Hh]e|[Ss]he|I)" % (spoken or r"(?!x)x")
+        # "said the gallant Mr. Elton", "said the unnatural young Thomas Gradgrind"
+        who = r"(?:[Tt]he\s+(?:[a-z][\w-]*\s+){0,2}?(?=[A-Z]))??(?P<who>%s|[Hh]e|[Ss]he|I)" % (spoken or r"(?!x)x")
         # "Mr. Marvel began to make frantic dives" is not a tag; "said to him" is.
         verb = r"%s(?:\s+(?:out|up|back|again|aloud|on|in))?(?!\s+to\s+(?!him|her|them|me|us|the|his|its|my|our|your|their|a\b|an\b|one|each|every|all|some|no|[A-Z])[a-z])" % _VERB
         aux = r"(?:(?:had|would|then|again|now|only|also|presently|at\s+once|at\s+last)\s+)*"
@@ -461,7 +462,7 @@ class Document:
                 if self.names.speech_verb.match(sentence, m.end() + 3):
                     named.append(m.group("who"))
                 continue
-            if _SUBJECT_BEFORE.search(sentence, 0, m.start()) or not sentence[: m.start()].strip():
+            if any(_SUBJECT_BEFORE.search(sentence, 0, p) or not sentence[:p].strip() for p in (m.start(), m.start("who"))):
                 named.append(m.group("who"))
             elif re.match(r",\s+who\b", sentence[m.end():end]):
                 # "a long argument with the Lory, who at last turned sulky, and would only say,"
