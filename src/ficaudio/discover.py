@@ -137,11 +137,15 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
             groups[form] = {form}
     scored = sorted(groups, key=lambda g: -sum(count[f] + 5 * tags[f.split()[-1]] for f in groups[g]))
     genders = _genders(text, {key: groups[key] for key in scored[:limit]})
+    # How often each capitalised word is written, and how often right after "the".
+    capitals = Counter(re.findall(r"\b[A-Z][\w-]*", text))
+    after_the = Counter(re.findall(r"\b[Tt]he\s+([A-Z][\w-]*)", text))
     characters = []
     for key in scored[:limit]:
         members = groups[key]
         canonical = max(members, key=lambda f: (count[f], len(f.split())))
-        if not canonical.startswith("The ") and _mostly_after_the(canonical, text):
+        first = canonical.split()[0]
+        if first.rstrip(".") not in ("The", *_TITLE_WORDS) and after_the[first] >= 0.5 * capitals[first] > 0:
             # "the Hatter", "the Mock Turtle": a role, named as the story names it.
             members = members | {canonical}
             canonical = f"The {canonical}"
@@ -150,14 +154,6 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
         )
     return tuple(characters)
 
-
-def _mostly_after_the(name: str, text: str) -> bool:
-    if name.split()[0].rstrip(".") in _TITLE_WORDS:
-        return False
-    pattern = re.escape(name).replace(r"\ ", r"\s+")
-    everywhere = len(re.findall(r"(?<![\w'])%s(?![\w'])" % pattern, text))
-    after_the = len(re.findall(r"\b[Tt]he\s+%s(?![\w'])" % pattern, text))
-    return everywhere > 0 and after_the >= 0.5 * everywhere
 
 
 def _trim(name: str, lower: Counter) -> str:
