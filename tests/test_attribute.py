@@ -220,3 +220,15 @@ def test_a_tag_may_put_words_between_the_and_a_name():
     body = '"Well," said Ann.\n\n"If I may," said the gallant young Bob Hart.'
     doc = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
     assert [turn.tag for turn in doc.turns] == [("name", "Ann"), ("name", "Bob")]
+
+
+def test_narration_between_two_quotes_may_lead_a_second_speaker_in():
+    body = ('"Oh, a song, please," Ann replied, so eagerly that Bob said, in a rather offended tone, '
+            '"No accounting for tastes! Sing her a song, old fellow."')
+    assert names(body) == ["Ann", "Bob"]
+
+
+def test_said_it_is_not_a_tag():
+    body = ('Bob sat down.\n\nThey all looked at her, and Ann said severely "Who is this man?" '
+            'Bob said it to the Knave, who only bowed.')
+    assert names(body) == ["Ann"]

@@ -178,8 +178,11 @@ class _Names:
                           for a in sorted([*self.by_alias, *self.shared], key=len, reverse=True))
         # "said the gallant Mr. Elton", "said the unnatural young Thomas Gradgrind"
         who = r"(?:[Tt]he\s+(?:[a-z][\w-]*\s+){0,2}?(?=[A-Z]))??(?P<who>%s|[Hh]e|[Ss]he|I)" % (spoken or r"(?!x)x")
-        # "Mr. Marvel began to make frantic dives" is not a tag; "said to him" is.
-        verb = r"%s(?:\s+(?:out|up|back|again|aloud|on|in))?(?!\s+to\s+(?!him|her|them|me|us|the|his|its|my|our|your|their|a\b|an\b|one|each|every|all|some|no|[A-Z])[a-z])" % _VERB
+        # "Mr. Marvel began to make frantic dives" and "She said it to the Knave" are
+        # not tags; "said to him" is.
+        verb = (r"%s(?:\s+(?:out|up|back|again|aloud|on|in))?"
+                r"(?!\s+to\s+(?!him|her|them|me|us|the|his|its|my|our|your|their|a\b|an\b|one|each|every|all|some|no|[A-Z])[a-z])"
+                r"(?!\s+(?:it|so|nothing|something|this)\b)" % _VERB)
         aux = r"(?:(?:had|would|then|again|now|only|also|presently|at\s+once|at\s+last)\s+)*"
         inverted = r"%s(?:\s+\w+ly)?\s+%s" % (verb, who)
         direct = r"%s(?:,?\s+\w+ly,?)?\s+%s%s" % (who, aux, verb)
@@ -419,7 +422,11 @@ class Document:
                 # names the speaker of both, whatever the narration goes on to mention.
                 m = self.names.tag_after.match(before.text)
                 if m:
-                    return self._who(m.group("who") or m.group("who2") or m.group("who3"))
+                    # '"Oh, a song, please," Alice replied, so eagerly that the Gryphon
+                    # said, in a rather offended tone, "Hm!..."': the narration ends by
+                    # leading someone else into the second part.
+                    lead = self._leads_in(before.text, m.end())
+                    return self._who(lead or m.group("who") or m.group("who2") or m.group("who3"))
             who = self._tag_before(_last_sentence(before.text))
             if who:
                 return self._who(who)
@@ -449,14 +456,25 @@ class Document:
                 return "he" if m.group(1).lower() == "his" else "she"
         return None
 
-    def _last_subject(self, sentence: str, end: int) -> str | None:
+    def _leads_in(self, narration: str, start: int) -> str | None:
+        """Who a narration leads into speech after position start: its last speech verb
+        closes it ("... the Gryphon said, in a rather offended tone,")."""
+        verbs = list(self.names.speech_verb.finditer(narration, start))
+        if not verbs:
+            return None
+        rest = narration[verbs[-1].end():]
+        if len(rest.split()) > 6 or not (rest.strip() == "" or narration.rstrip().endswith(_INTRODUCING)):
+            return None
+        return self._last_subject(narration, verbs[-1].start(), start)
+
+    def _last_subject(self, sentence: str, end: int, start: int = 0) -> str | None:
         """The last name (or he/she) in subject position: "Denham rose, ..., but
         Katharine rose at the same moment, and saying," is Katharine's. Names after a
         verb or a preposition ("noticed Alice", "towards Mr. Bounderby") are objects,
         and a pronoun after a name of its gender ("Mr Shepherd laughed, as he knew")
         is that name."""
         named = []
-        for m in self.names.any_who.finditer(sentence, 0, end):
+        for m in self.names.any_who.finditer(sentence, start, end):
             if sentence.startswith(("'s", "\u2019s"), m.end()):
                 # "which began with Mary's saying" is Mary's speech; "Mary's child" is not Mary.
                 if self.names.speech_verb.match(sentence, m.end() + 3):
