@@ -162,6 +162,7 @@ def test_the_tag_after_the_first_part_of_an_interrupted_quote_names_both_parts()
     ('The talk began with Bob\'s saying--\n\n"Stay a while."', "Bob"),
     ('Ann had a long argument with Bob, who at last turned sulky, and would only say,\n\n"Stay a while."', "Bob"),
     ('Ann wanted to go. Bob interposed.\n\n"Stay a while."', "Bob"),
+    ('Ann stopped hastily, for Bob cried out,\n\n"Stay a while."', "Bob"),
     ('Then came Bob\'s reproach of "Stay a while, the two of you."', "Bob"),
     ('Ann smiled, and Bob\'s declaration was,\n\n"Stay a while."', "Bob"),
 ])

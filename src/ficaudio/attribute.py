@@ -174,10 +174,13 @@ class _Names:
         aliases = sorted(self.by_alias, key=len, reverse=True)
         alternatives = "|".join(map(_alias_pattern, aliases)) or r"(?!x)x"
         self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
-        spoken = "|".join(_alias_pattern(a, in_tag=True)
-                          for a in sorted([*self.by_alias, *self.shared], key=len, reverse=True))
+        named = sorted([*self.by_alias, *self.shared], key=len, reverse=True)
         # "said the gallant Mr. Elton", "said the unnatural young Thomas Gradgrind"
-        who = r"(?:[Tt]he\s+(?:[a-z][\w-]*\s+){0,2}?(?=[A-Z]))??(?P<who>%s|[Hh]e|[Ss]he|I)" % (spoken or r"(?!x)x")
+        who_pattern = r"(?:[Tt]he\s+(?:[a-z][\w-]*\s+){0,2}?(?=[A-Z]))??(?P<who>%s|[Hh]e|[Ss]he|I)"
+        # In a tag a role takes any article ("cried a looker-on" is The Looker-on); in
+        # other narration, "for a gentleman who had seen the world" is anyone.
+        who = who_pattern % ("|".join(_alias_pattern(a, in_tag=True) for a in named) or r"(?!x)x")
+        who_strict = who_pattern % ("|".join(map(_alias_pattern, named)) or r"(?!x)x")
         # "Mr. Marvel began to make frantic dives" and "She said it to the Knave" are
         # not tags; "said to him" is.
         verb = (r"%s(?:\s+(?:out|up|back|again|aloud|on|in))?"
@@ -201,12 +204,13 @@ class _Names:
         self.tag_inverted = re.compile(r"^(?:and\s+|then\s+|but\s+)?%s\b" % inverted)
         # "Then the Queen, quite out of breath, turned and said to Alice," names the Queen.
         self.first_who = re.compile(
-            r"(?<!\bto\s)(?<!\bat\s)(?<!\bof\s)(?<!\bwith\s)(?<!\btowards\s)(?<!\bfrom\s)(?<!\bfor\s)(?<!\bupon\s)\b%s\b" % who
+            r"(?<!\bto\s)(?<!\bat\s)(?<!\bof\s)(?<!\bwith\s)(?<!\btowards\s)(?<!\bfrom\s)(?<!\bfor\s)(?<!\bupon\s)\b%s\b"
+            % who_strict
         )
         self.tag_closing = re.compile(
             r"^(?:\S+\s+){0,3}?%s\s+(?:\w+ly\s+)?%s(?:\s+(?:again|aloud|\w+ly))?[.!]\s*$" % (who, _TALK)
         )
-        self.any_who = re.compile(r"\b%s\b" % who)
+        self.any_who = re.compile(r"\b%s\b" % who_strict)
         self.speech_verb = re.compile(r"\b%s\b" % _VERB)
         self.other_after = re.compile(
             r"^[\s,;:.!?\u2014\-]*(?:(?:%s)\s+(?:the|his|her|my|a|an|its|their|our)\s+(?:\w+\s+)?(?P<noun>\w+)"
@@ -719,7 +723,7 @@ def _names_other(tag, other) -> bool:
 
 # What comes before a name in subject position: a clause boundary, a conjunction or an adverb.
 _SUBJECT_BEFORE = re.compile(
-    r"(?:[,;:(\u2014\u2013-]|\b(?:and|but|that|when|while|till|until|then|as|so|whereupon|before|after|if|though|"
+    r"(?:[,;:(\u2014\u2013-]|\b(?:and|but|for|that|when|while|till|until|then|as|so|whereupon|before|after|if|though|"
     r"although|because|since|once|now|not|soon|presently|last|again|also|here|there|\w+ly))\s*$"
 )
 
