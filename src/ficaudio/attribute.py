@@ -218,8 +218,8 @@ class _Names:
             % (_VERB, _VERB)
         )
         # A beat's subject: "A policeman came in" need not be The Policeman.
-        named = r"(?:[Tt]he\s+)?(?P<who>%s)" % alternatives
-        self.subject = re.compile(r"(?:^|[.!?;]\s+|\u2014\s*)(?:%s|(?P<pronoun>He|She|he|she))\b" % named)
+        beat_who = r"(?:[Tt]he\s+)?(?P<who>%s)" % alternatives
+        self.subject = re.compile(r"(?:^|[.!?;]\s+|\u2014\s*)(?:%s|(?P<pronoun>He|She|he|she))\b" % beat_who)
 
     def character(self, alias: str) -> Character | None:
         key = _key(alias)
@@ -506,9 +506,10 @@ class Document:
         if who.lower() in _SUBJECT_PRONOUNS:
             return ("pronoun", _SUBJECT_PRONOUNS[who.lower()])
         c = self.names.character(who)
-        if c is None:
-            return ("one of", self.names.shared[who])
-        return ("name", c.name)
+        if c is not None:
+            return ("name", c.name)
+        shared = self.names.shared.get(who)
+        return ("one of", shared) if shared else None
 
     # -- narrator -------------------------------------------------------------------
 
