@@ -233,3 +233,14 @@ def test_said_it_is_not_a_tag():
     body = ('Bob sat down.\n\nThey all looked at her, and Ann said severely "Who is this man?" '
             'Bob said it to the Knave, who only bowed.')
     assert names(body) == ["Ann"]
+
+
+def test_present_tense_tags_of_fan_fiction():
+    cast = Cast(characters=(*CAST.characters, Character("Cy", (), "male")))
+    body = ('Ann, Bob and Cy sit on the couch.\n\n"You stole my fries," Cy teases.\n\n'
+            '"I did not," Ann protests.\n\n"Fine," Cy admits.\n\n"Called it," Bob groans.')
+    assert names(body, cast) == ["Cy", "Ann", "Cy", "Bob"]
+    from ficaudio.attribute import Document
+
+    doc = Document(split(parse_text("A Story\n\n" + body)), cast.characters)
+    assert [turn.tag for turn in doc.turns] == [("name", n) for n in ("Cy", "Ann", "Cy", "Bob")]

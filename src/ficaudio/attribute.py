@@ -55,6 +55,12 @@ SPEECH_VERBS = tuple(
     "reassured recalled recited retaliated sniffed sniffled snarled spat squealed taunted "
     "trilled wailed whined yawned asserted bawled blustered conceded comforted interjected "
     "put subjoined "
+    # Present tense, common in fan fiction: "Lexie admits", "he teases".
+    "admits agrees announces apologizes breathes chimes confesses confirms corrects counters "
+    "declares demands drawls echoes explains gasps groans growls grumbles hisses hums interrupts "
+    "jokes mumbles objects offers pleads promises protests purrs quips rasps reminds responds "
+    "retorts sings snarls sniffs snorts sobs squeaks stammers stutters suggests taunts teases "
+    "wails warns whines wonders "
     # The -ing forms lead into speech too: "remarking:", "was saying--", "calling out,".
     "adding answering asking beginning calling continuing crying declaring demanding "
     "exclaiming explaining inquiring interrupting laughing murmuring muttering observing "
