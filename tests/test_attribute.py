@@ -244,3 +244,23 @@ def test_present_tense_tags_of_fan_fiction():
 
     doc = Document(split(parse_text("A Story\n\n" + body)), cast.characters)
     assert [turn.tag for turn in doc.turns] == [("name", n) for n in ("Cy", "Ann", "Cy", "Bob")]
+
+
+@pytest.mark.parametrize("tag, tag_other, speaker", [
+    (("pronoun", "male"), None, "Bob"),  # "he stammered"
+    (None, "male", "Bob"),  # "said her husband"
+    (None, None, "Ann"),  # no tag: the likelier one
+])
+def test_a_pronoun_or_a_role_in_the_tag_rules_out_the_other_gender(tag, tag_other, speaker):
+    from types import SimpleNamespace
+
+    from ficaudio.attribute import Turn, decide
+
+    class Everything:  # every signal points to Ann
+        turns = [Turn([0], 0, 0, 0, 0, 1, tag=tag, tag_other=tag_other)]
+        by_name = {"Ann": SimpleNamespace(gender="female"), "Bob": SimpleNamespace(gender="male")}
+
+        def features(self, t, history):
+            return [("Ann", [1.0]), ("Bob", [0.0])]
+
+    assert decide(Everything(), (3.0,))[0][0] == speaker

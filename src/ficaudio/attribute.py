@@ -775,6 +775,13 @@ def decide(doc: Document, weights) -> list[tuple[str | None, float]]:
             best = next((i for i, (c, _) in enumerate(cands) if c == tag[1]), best)
         elif tag and tag[0] == "one of":
             best = max((i for i, (c, _) in enumerate(cands) if c in tag[1]), key=scores.__getitem__, default=best)
+        else:
+            # "he stammered", "said her mother": not a line for the other gender,
+            # whatever else points there.
+            gender = tag[1] if tag and tag[0] == "pronoun" else None if tag else doc.turns[t].tag_other
+            if gender in ("male", "female"):
+                best = max((i for i, (c, _) in enumerate(cands) if doc.by_name[c].gender in (gender, "unknown")),
+                           key=scores.__getitem__, default=best)
         name = cands[best][0]
         history.append(name)
         out.append((name, math.exp(scores[best] - top) / total))
