@@ -264,3 +264,32 @@ def test_a_pronoun_or_a_role_in_the_tag_rules_out_the_other_gender(tag, tag_othe
             return [("Ann", [1.0]), ("Bob", [0.0])]
 
     assert decide(Everything(), (3.0,))[0][0] == speaker
+
+
+@pytest.mark.parametrize("quote, addressed", [
+    ("Come here, Ann.", ["Ann"]),
+    ("Ann, come here!", ["Ann"]),
+    ("Oh, Ann! Bob is here.", ["Ann"]),
+    ("I saw Ann yesterday.", []),
+    ("Ann is here, Bob.", ["Bob"]),
+])
+def test_vocatives_are_the_names_a_quote_calls_out_to(quote, addressed):
+    from ficaudio.attribute import Document
+
+    doc = Document(split(parse_text('A Story\n\n"%s"' % quote)), CAST.characters)
+    assert doc.vocatives(quote) == addressed
+
+
+def test_the_one_a_quote_calls_out_to_is_not_its_speaker():
+    from types import SimpleNamespace
+
+    from ficaudio.attribute import Turn, decide
+
+    class AllForAnn:
+        turns = [Turn([0], 0, 0, 0, 0, 1, addressed=frozenset({"Ann"}))]
+        by_name = {"Ann": SimpleNamespace(gender="female"), "Bob": SimpleNamespace(gender="male")}
+
+        def features(self, t, history):
+            return [("Ann", [1.0]), ("Bob", [0.0])]
+
+    assert decide(AllForAnn(), (3.0,))[0][0] == "Bob"

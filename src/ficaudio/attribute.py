@@ -130,6 +130,7 @@ class Turn:
     tag_other: str | None = None  # gender of a tag naming no cast member ("said her mother")
     quote_text: str = ""
     narration: str = ""  # the narration of its paragraphs
+    addressed: frozenset = frozenset()  # names its quotes call out to ("Come here, Cy.")
     conversation: int = 0  # turns of one exchange, not parted by narration or a scene break
 
 
@@ -319,6 +320,18 @@ class Document:
             i -= 1
         return order
 
+    def vocatives(self, quote: str) -> list[str]:
+        """Names a quote calls out to: "Cy, come here.", "Come here, Cy!", "Oh, Cy."."""
+        found = []
+        for m in self.names.pattern.finditer(quote):
+            before = quote[: m.start()].rstrip()
+            after = quote[m.end():].lstrip()
+            if (not before or before.endswith((",", "!", "?", ".", ";", "\u2014", "--"))) and after[:1] in (",", "!", "?", ".", ";", ""):
+                c = self.names.character(m.group(1))
+                if c is not None and (before or after[:1] == ","):
+                    found.append(c.name)
+        return found
+
     def names_in(self, text: str) -> list[str]:
         found = []
         for m in self.names.pattern.finditer(text):
@@ -369,6 +382,7 @@ class Document:
         self._build_conversations()
         for turn in self.turns:
             turn.quote_text = " ".join(segs[i].text for i in turn.segments)
+            turn.addressed = frozenset(n for i in turn.segments for n in self.vocatives(segs[i].text))
             # The narration of its paragraphs, near its quotes: a text with no paragraph
             # breaks is one paragraph, and every turn would otherwise copy all of it.
             near = range(max(0, turn.segments[0] - _NEAR_SEGMENTS),
@@ -755,6 +769,29 @@ def load_weights() -> tuple[float, ...]:
     return tuple(data["weights"])
 
 
+def _allowed(doc: Document, turn: Turn, cands) -> list[int]:
+    """The candidates a turn's tag and quotes leave possible (indices into cands)."""
+    tag = turn.tag
+    if tag and tag[0] == "name":
+        # A tag that names the speaker outweighs every softer signal.
+        return [i for i, (c, _) in enumerate(cands) if c == tag[1]]
+    if tag and tag[0] == "one of":
+        return [i for i, (c, _) in enumerate(cands) if c in tag[1]]
+    # "he stammered", "said her mother": not a line for the other gender; "Come here,
+    # Cy." is not Cy's. Whatever else points there.
+    gender = tag[1] if tag and tag[0] == "pronoun" else None if tag else turn.tag_other
+    addressed = turn.addressed if not (tag and tag[0] == "I") else frozenset()
+    rules = [lambda c: c not in addressed]
+    if gender in ("male", "female"):
+        rules.append(lambda c: doc.by_name[c].gender in (gender, "unknown"))
+    while rules:
+        allowed = [i for i, (c, _) in enumerate(cands) if all(rule(c) for rule in rules)]
+        if allowed:
+            return allowed
+        rules.pop(0)
+    return []
+
+
 def decide(doc: Document, weights) -> list[tuple[str | None, float]]:
     """Speaker and confidence of every turn, left to right."""
     history: list[str | None] = []
@@ -768,20 +805,7 @@ def decide(doc: Document, weights) -> list[tuple[str | None, float]]:
         scores = [sum(w * x for w, x in zip(weights, f)) for _, f in cands]
         top = max(scores)
         total = sum(math.exp(s - top) for s in scores)
-        best = scores.index(top)
-        tag = doc.turns[t].tag
-        if tag and tag[0] == "name":
-            # A tag that names the speaker outweighs every softer signal.
-            best = next((i for i, (c, _) in enumerate(cands) if c == tag[1]), best)
-        elif tag and tag[0] == "one of":
-            best = max((i for i, (c, _) in enumerate(cands) if c in tag[1]), key=scores.__getitem__, default=best)
-        else:
-            # "he stammered", "said her mother": not a line for the other gender,
-            # whatever else points there.
-            gender = tag[1] if tag and tag[0] == "pronoun" else None if tag else doc.turns[t].tag_other
-            if gender in ("male", "female"):
-                best = max((i for i, (c, _) in enumerate(cands) if doc.by_name[c].gender in (gender, "unknown")),
-                           key=scores.__getitem__, default=best)
+        best = max(_allowed(doc, doc.turns[t], cands), key=scores.__getitem__, default=scores.index(top))
         name = cands[best][0]
         history.append(name)
         out.append((name, math.exp(scores[best] - top) / total))
