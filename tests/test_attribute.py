@@ -293,3 +293,23 @@ def test_the_one_a_quote_calls_out_to_is_not_its_speaker():
             return [("Ann", [1.0]), ("Bob", [0.0])]
 
     assert decide(AllForAnn(), (3.0,))[0][0] == "Bob"
+
+
+def test_decide_keeps_the_likeliest_histories_not_just_the_first_guess():
+    from types import SimpleNamespace
+
+    from ficaudio.attribute import Turn, decide
+
+    class Exchange:
+        """Turn 0 leans a little to Ann; turn 1 leans hard to Ann, and a speaker rarely
+        speaks twice running: turn 0 was Bob's. Greedy decoding cannot go back."""
+        turns = [Turn([0], 0, 0, 0, 0, 1), Turn([1], 1, 1, 0, 1, 2)]
+        by_name = {"Ann": SimpleNamespace(gender="female"), "Bob": SimpleNamespace(gender="male")}
+
+        def features(self, t, history):
+            evidence = {"Ann": 0.2 if t == 0 else 6.0, "Bob": 0.0}
+            return [(n, [evidence[n], 1.0 if t and n == history[t - 1] else 0.0]) for n in ("Ann", "Bob")]
+
+    weights = (1.0, -5.0)
+    assert [n for n, _ in decide(Exchange(), weights, beam=1)] == ["Ann", "Ann"]
+    assert [n for n, _ in decide(Exchange(), weights, beam=2)] == ["Bob", "Ann"]

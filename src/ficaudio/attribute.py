@@ -97,6 +97,8 @@ _SUBJECT_PRONOUNS = {"he": "male", "she": "female"}
 _WINDOW_BEFORE = 12
 _WINDOW_AFTER = 2
 _MAX_CANDIDATES = 10
+# Histories decide() keeps: 1 is greedy; 8 gains 0.9 points on PDNC, 16 only 0.03 more.
+_BEAM = 8
 
 FEATURES = (
     "tag_name", "tag_pronoun_1", "tag_pronoun_2", "tag_I", "tag_other_gender",
@@ -792,24 +794,37 @@ def _allowed(doc: Document, turn: Turn, cands) -> list[int]:
     return []
 
 
-def decide(doc: Document, weights) -> list[tuple[str | None, float]]:
-    """Speaker and confidence of every turn, left to right."""
-    history: list[str | None] = []
+def decide(doc: Document, weights, beam: int = _BEAM) -> list[tuple[str | None, float]]:
+    """Speaker and confidence of every turn. Turn-taking makes each decision depend on
+    the last ones, so the likeliest few histories are kept, not just one: a slip early in
+    an exchange need not carry through it."""
+    # A state: (log-likelihood, the last three speakers newest first, back-pointer).
+    states = [(0.0, (), None)]
+    for t, turn in enumerate(doc.turns):
+        grown: dict[tuple, tuple] = {}
+        for likelihood, recent, node in states:
+            cands = doc.features(t, {t - 1 - j: name for j, name in enumerate(recent)})
+            if not cands:
+                options = [(None, 0.0, likelihood)]
+            else:
+                scores = [sum(w * x for w, x in zip(weights, f)) for _, f in cands]
+                top = max(scores)
+                total = sum(math.exp(s - top) for s in scores)
+                allowed = _allowed(doc, turn, cands) or [scores.index(top)]
+                within = math.log(sum(math.exp(scores[i] - top) for i in allowed))
+                options = [(cands[i][0], math.exp(scores[i] - top) / total, likelihood + scores[i] - top - within)
+                           for i in allowed]
+            for name, confidence, score in options:
+                key = ((name,) + recent)[:3]
+                if key not in grown or grown[key][0] < score:
+                    grown[key] = (score, key, (name, confidence, node))
+        states = sorted(grown.values(), key=lambda state: -state[0])[:beam]
     out = []
-    for t in range(len(doc.turns)):
-        cands = doc.features(t, history)
-        if not cands:
-            history.append(None)
-            out.append((None, 0.0))
-            continue
-        scores = [sum(w * x for w, x in zip(weights, f)) for _, f in cands]
-        top = max(scores)
-        total = sum(math.exp(s - top) for s in scores)
-        best = max(_allowed(doc, doc.turns[t], cands), key=scores.__getitem__, default=scores.index(top))
-        name = cands[best][0]
-        history.append(name)
-        out.append((name, math.exp(scores[best] - top) / total))
-    return out
+    node = states[0][2] if states else None
+    while node is not None:
+        out.append(node[:2])
+        node = node[2]
+    return out[::-1]
 
 
 def attribute(script: Script, cast: Cast) -> Script:
