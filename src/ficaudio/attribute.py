@@ -556,9 +556,10 @@ class Document:
 
     # -- features -------------------------------------------------------------------
 
-    def features(self, t: int, history: list[str | None]) -> list[tuple[str, list[float]]]:
+    def features(self, t: int, history) -> list[tuple[str, list[float]]]:
         """Candidates of turn t with their feature vectors (FEATURES order). history[k]
-        is the speaker decided for turn k < t."""
+        is the speaker decided for turn k, for the last three turns before t (a list, or
+        a mapping from turn index)."""
         turn = self.turns[t]
         segs = self.segments
         first_para = turn.paragraph
