@@ -313,3 +313,14 @@ def test_decide_keeps_the_likeliest_histories_not_just_the_first_guess():
     weights = (1.0, -5.0)
     assert [n for n, _ in decide(Exchange(), weights, beam=1)] == ["Ann", "Ann"]
     assert [n for n, _ in decide(Exchange(), weights, beam=2)] == ["Bob", "Ann"]
+
+
+def test_a_rank_in_a_tag_is_the_one_who_holds_it():
+    from ficaudio.attribute import Document
+
+    cast = Cast(characters=(Character("Admiral Croft", (), "male"), Character("Anne", (), "female"),
+                            Character("Captain Wentworth", (), "male"), Character("Captain Harville", (), "male")))
+    body = '"Well," said Anne.\n\n"Very well," said the Admiral.\n\n"Quite," said the captain.'
+    doc = Document(split(parse_text("A Story\n\n" + body)), cast.characters)
+    assert [turn.tag for turn in doc.turns] == [
+        ("name", "Anne"), ("name", "Admiral Croft"), ("one of", ("Captain Harville", "Captain Wentworth"))]

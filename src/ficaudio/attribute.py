@@ -79,6 +79,11 @@ _SPEECH_NOUNS = (r"reply|answer|remark|words|exclamation|question|response|cry|i
                  r"request|assurance|explanation|comment|retort|rejoinder|protest|objection|apology|"
                  r"inquiry|enquiry|salutation|exclamations|supplement|suggestion|reproof|command")
 _ARTICLES = {"the", "a", "an"}
+# Titles of rank or office that stand for the one who holds them ("the Captain").
+_RANKS = {t: t for t in (
+    "doctor captain colonel admiral major general professor count countess baron baroness "
+    "prince princess duke duchess inspector sergeant lieutenant judge marquis marchioness"
+).split()} | {"dr": "doctor", "capt": "captain", "col": "colonel", "prof": "professor"}
 # The gender of a role in a tag that names no cast member ("said his wife").
 _NOUN_GENDER = {w: "female" for w in (
     "wife lady mother sister daughter girl woman aunt mistress queen niece widow maid grandmother "
@@ -180,6 +185,21 @@ class _Names:
                 # beside "Josiah Bounderby" called "Mr. Bounderby", lists one man twice
                 # (corpus annotations do): "said Bounderby" is Mr. Bounderby.
                 self.by_alias[part] = owner
+        # "said the Admiral" is Admiral Croft, the one the cast calls Admiral; with two
+        # captains, "the captain" is one of them.
+        ranked: dict[str, set[str]] = {}
+        for c in characters:
+            for alias in c.names:
+                rank = alias.split()[0].rstrip(".").lower()
+                if len(alias.split()) > 1 and rank in _RANKS:
+                    ranked.setdefault(f"the {_RANKS[rank]}", set()).add(c.name)
+        for role, owners in ranked.items():
+            if role in self.by_alias:
+                continue
+            if len(owners) == 1:
+                self.by_alias[role] = by_name[next(iter(owners))]
+            else:
+                self.shared[role] = tuple(sorted(owners))
         aliases = sorted(self.by_alias, key=len, reverse=True)
         alternatives = "|".join(map(_alias_pattern, aliases)) or r"(?!x)x"
         self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
@@ -530,7 +550,7 @@ class Document:
         c = self.names.character(who)
         if c is not None:
             return ("name", c.name)
-        shared = self.names.shared.get(who)
+        shared = self.names.shared.get(_key(who))
         return ("one of", shared) if shared else None
 
     # -- narrator -------------------------------------------------------------------
