@@ -324,3 +324,11 @@ def test_a_rank_in_a_tag_is_the_one_who_holds_it():
     doc = Document(split(parse_text("A Story\n\n" + body)), cast.characters)
     assert [turn.tag for turn in doc.turns] == [
         ("name", "Anne"), ("name", "Admiral Croft"), ("one of", ("Captain Harville", "Captain Wentworth"))]
+
+
+def test_was_his_answer_tags_the_quote_before_it():
+    from ficaudio.attribute import Document
+
+    body = '"Is he very disappointed?" asked Ann.\n\n"A man cannot be more so," was his short, full answer.'
+    doc = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
+    assert [turn.tag for turn in doc.turns] == [("name", "Ann"), ("pronoun", "male")]

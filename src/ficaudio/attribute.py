@@ -54,7 +54,7 @@ SPEECH_VERBS = tuple(
     "grunted intervened jeered moaned mocked piped pouted pressed prompted queried rasped "
     "reassured recalled recited retaliated sniffed sniffled snarled spat squealed taunted "
     "trilled wailed whined yawned asserted bawled blustered conceded comforted interjected "
-    "put subjoined "
+    "put subjoined informed reflected burst "
     # Present tense, common in fan fiction: "Lexie admits", "he teases".
     "admits agrees announces apologizes breathes chimes confesses confirms corrects counters "
     "declares demands drawls echoes explains gasps groans growls grumbles hisses hums interrupts "
@@ -220,7 +220,9 @@ class _Names:
         direct = r"%s(?:,?\s+\w+ly,?)?\s+%s%s" % (who, aux, verb)
         # "... ," was Emma's reply / came Harry's answer / Emma's remark was: "..."
         owned = r"%s(?:'s|\u2019s)\s+(?:\w+\s+){0,2}?(?:%s)" % (who, _SPEECH_NOUNS)
-        possessive_after = r"(?:was|were|came)\s+%s" % owned
+        # "... ," was his short, full answer.
+        possessive_after = r"(?:was|were|came)\s+(?:%s|(?P<his>[Hh]is|[Hh]er)\s+(?:[\w-]+,?\s+){0,3}?(?:%s)\b)" % (
+            owned, _SPEECH_NOUNS)
         # Right after a closing mark: "said Mara", "Mara said", "said he", "she went on".
         self.tag_after = re.compile(
             r"^[\s,;:.!?\u2014\-]*(?:%s|%s|%s)\b"
@@ -446,7 +448,7 @@ class Document:
         if after is not None and after.kind != DIALOGUE:
             m = self.names.tag_after.match(after.text)
             if m:
-                return self._who(m.group("who") or m.group("who2") or m.group("who3"))
+                return self._who(_tagged(m))
             m = self.names.other_after.match(after.text)
             if m:
                 return ("other", _NOUN_GENDER.get((m.group("noun") or m.group("noun2")).lower(), "unknown"))
@@ -472,7 +474,7 @@ class Document:
                     # said, in a rather offended tone, "Hm!..."': the narration ends by
                     # leading someone else into the second part.
                     lead = self._leads_in(before.text, m.end())
-                    return self._who(lead or m.group("who") or m.group("who2") or m.group("who3"))
+                    return self._who(lead or _tagged(m))
             who = self._tag_before(_last_sentence(before.text))
             if who:
                 return self._who(who)
@@ -542,7 +544,9 @@ class Document:
                     return who
         return last
 
-    def _who(self, who: str):
+    def _who(self, who: str | None):
+        if who is None:
+            return None
         if who == "I":
             return ("I", "")
         if who.lower() in _SUBJECT_PRONOUNS:
@@ -758,6 +762,15 @@ class Document:
             i -= 1
         return None
 
+
+
+def _tagged(m: re.Match) -> str | None:
+    """Who a tag_after match names: "said Mara", "Mara said", "was Mara's reply", "was
+    his answer" (he)."""
+    his = m.group("his")
+    if his:
+        return "he" if his.lower() == "his" else "she"
+    return m.group("who") or m.group("who2") or m.group("who3")
 
 
 def _names_other(tag, other) -> bool:
