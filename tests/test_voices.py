@@ -58,6 +58,8 @@ def test_reading_defaults_and_overrides():
         ("pronunciations:\n  Avery: [a, b]\n", r"voices.yaml:2: pronunciations.Avery must be text to say"),
         ("pronunciations:\n  Avery: \"[['eIv@ri\"\n", r"voices.yaml:2: pronunciations.Avery: phonemes must be"),
         ("characters:\n  Mark:\n    voice: high\n    engine: fake\n    pich: 3\n", r"voices.yaml:5: unknown key 'pich'"),
+        ("characters:\n  Mark: {gender: male}\n  Lexie: {}\n  Mark: {gender: female}\n",
+         r"voices.yaml:4: 'Mark' is listed twice, differently \(first at line 2\)"),
     ],
 )
 def test_errors_name_the_line(text, message):
@@ -128,3 +130,8 @@ def test_espeak_reads_phonemes_in_double_brackets():
     word = len(engine.synthesize("Avery", profile))
     phonemes = len(engine.synthesize("[['eIv@ri]]", profile))
     assert abs(phonemes - word) < 0.25 * word
+
+
+def test_a_character_listed_twice_alike_is_one_character():
+    cast = parse_cast("characters:\n  Mark: {gender: male, aliases: [Sloan]}\n  Mark: {gender: male, aliases: [Sloan]}\n")
+    assert [(c.name, c.gender, c.aliases) for c in cast.characters] == [("Mark", "male", ("Sloan",))]

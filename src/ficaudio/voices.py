@@ -131,13 +131,18 @@ def round_trip_yaml():
     from ruamel.yaml import YAML
 
     # Round-trip mode keeps line numbers for messages; it constructs no Python objects.
-    return YAML(typ="rt")
+    yaml = YAML(typ="rt")
+    # A key listed twice alike (as a script writing one entry per row of a spreadsheet
+    # may) is one key; parse_cast refuses one listed twice differently.
+    yaml.allow_duplicate_keys = True
+    return yaml
 
 
 def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
+        _refuse_differing_duplicates(raw, source)
         data = round_trip_yaml().load(raw)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -149,6 +154,35 @@ def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
         return Cast(source=source)
     _refuse_tags(data, source)
     return _Reader(source).cast(data)
+
+
+def _refuse_differing_duplicates(raw: str, source: str) -> None:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    def plain(node):
+        if isinstance(node, MappingNode):
+            return tuple(sorted((plain(k), plain(v)) for k, v in node.value))
+        if isinstance(node, SequenceNode):
+            return tuple(plain(v) for v in node.value)
+        return node.value
+
+    def walk(node):
+        if isinstance(node, MappingNode):
+            first: dict = {}
+            for key, value in node.value:
+                name = plain(key)
+                if name in first and plain(first[name][1]) != plain(value):
+                    raise VoicesError(
+                        f"{source}:{key.start_mark.line + 1}: '{name}' is listed twice, differently "
+                        f"(first at line {first[name][0].start_mark.line + 1}); keep one of them"
+                    )
+                first.setdefault(name, (key, value))
+                walk(value)
+        elif isinstance(node, SequenceNode):
+            for value in node.value:
+                walk(value)
+
+    walk(round_trip_yaml().compose(raw))
 
 
 def _refuse_tags(node, source, line=""):
