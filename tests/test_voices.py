@@ -135,3 +135,9 @@ def test_espeak_reads_phonemes_in_double_brackets():
 def test_a_character_listed_twice_alike_is_one_character():
     cast = parse_cast("characters:\n  Mark: {gender: male, aliases: [Sloan]}\n  Mark: {gender: male, aliases: [Sloan]}\n")
     assert [(c.name, c.gender, c.aliases) for c in cast.characters] == [("Mark", "male", ("Sloan",))]
+
+
+@pytest.mark.parametrize("written", ["", " X", " U", " unknown", " n/a", " Other"])
+def test_a_gender_left_empty_or_unknown_is_unknown(written):
+    cast = parse_cast("characters:\n  Mark:\n    gender:%s\n" % written)
+    assert cast.characters[0].gender == "unknown"

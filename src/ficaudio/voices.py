@@ -29,7 +29,8 @@ TOP_KEYS = {"narrator", "unknown", "defaults", "characters", "pronunciations", "
 GENDERS = ("female", "male", "unknown")
 _GENDER_WORDS = {"f": "female", "female": "female", "woman": "female", "m": "male", "male": "male",
                  "man": "male", "u": "unknown", "unknown": "unknown", "x": "unknown", "nonbinary": "unknown",
-                 "non-binary": "unknown", "neutral": "unknown"}
+                 "non-binary": "unknown", "neutral": "unknown", "other": "unknown", "n/a": "unknown",
+                 "none": "unknown", "": "unknown"}
 _RANGES = {"rate": (40, 600), "pitch": (0, 100), "volume": (0.0, 2.0)}
 
 
@@ -106,7 +107,8 @@ class Cast:
 
 
 def normalise_gender(value) -> str:
-    return _GENDER_WORDS.get(str(value).strip().lower(), "unknown")
+    """female, male or unknown; "gender:" left empty is unknown too."""
+    return _GENDER_WORDS.get("" if value is None else str(value).strip().lower(), "unknown")
 
 
 def load_cast(path: str | Path | None, required: bool = False) -> Cast:
@@ -301,7 +303,7 @@ class _Reader:
         if not isinstance(aliases, list):
             self.fail(node, "aliases", f"aliases of '{name}' must be a list of names")
         gender = normalise_gender(node.get("gender", "unknown"))
-        if "gender" in node and str(node["gender"]).strip().lower() not in _GENDER_WORDS:
+        if "gender" in node and node["gender"] is not None and str(node["gender"]).strip().lower() not in _GENDER_WORDS:
             self.fail(node, "gender", f"gender of '{name}' must be female, male or unknown")
         profile = None
         if set(node) & (PROFILE_KEYS | extra):
