@@ -200,3 +200,32 @@ def test_cast_on_a_piper_cast_writes_entries_that_load(seed, tmp_path, seed_disc
     cast = parse_cast(path.read_text(), str(path))
     added = [c for c in cast.characters if c.profile is not None]
     assert added and all(c.profile.engine == "pyttsx3" for c in added)
+
+
+def _attributed_seed(seed, cast):
+    from ficaudio.attribute import attribute
+    from ficaudio.ingest import ingest
+    from ficaudio.split import split
+
+    return attribute(split(ingest(seed)), cast)
+
+
+@needs_espeak
+def test_a_render_without_casting_gives_each_speaker_a_voice_of_its_own(seed):
+    from ficaudio.castfile import cast_for
+
+    cast = cast_for(_attributed_seed(seed, Cast()), Cast())
+    genders = {c.name: c.gender for c in cast.characters}
+    assert genders == {"Mark": "male", "Lexie": "female", "Jackson": "male", "April": "female"}
+    profiles = [cast.profile_for(name) for name in genders]
+    assert len(set(profiles)) == 4 and cast.narrator not in profiles
+
+
+def test_uncast_speakers_take_their_genders_default_on_other_engines(seed):
+    from ficaudio.castfile import cast_for
+
+    cast = parse_cast("defaults:\n  female: {engine: fake, voice: f}\n  male: {engine: fake, voice: m}\n"
+                      "  unknown: {engine: fake, voice: u}\n")
+    full = cast_for(_attributed_seed(seed, cast), cast)
+    assert {c.name for c in full.characters} == {"Mark", "Lexie", "Jackson", "April"}
+    assert (full.profile_for("Mark").voice, full.profile_for("Lexie").voice) == ("m", "f")

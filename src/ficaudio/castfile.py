@@ -113,6 +113,26 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
     return CastResult(path, rows, created=written and not existed, written=written)
 
 
+def cast_for(script: Script, cast: Cast) -> Cast:
+    """The cast that voices an attributed script: the file's characters, and every other
+    speaker of the story with the voice `ficaudio cast` would give it (its gender's
+    default where the defaults are not espeak-ng voices), so that a story rendered
+    without casting still has a voice per character."""
+    from .discover import discover
+
+    lines = Counter(s.speaker for s in script.segments()
+                    if s.kind == DIALOGUE and s.speaker not in (NARRATOR, UNKNOWN) and cast.character(s.speaker) is None)
+    if not lines:
+        return cast
+    found = {c.name: c for c in discover(script)}
+    new = sorted((found.get(name) or Character(name) for name in lines), key=lambda c: (-lines[c.name], c.name))
+    everyone = cast.with_characters([*cast.characters, *new])
+    if all(everyone.profile_for_gender(g).engine == defaults.ENGINE for g in ("female", "male", "unknown")):
+        profiles = assign_voices(new, everyone, _together([script]))
+        new = [replace(c, profile=profiles[c.name]) for c in new]
+    return cast.with_characters([*cast.characters, *new])
+
+
 def _read(path: Path) -> tuple[str, bool]:
     if not path.exists():
         return "", False

@@ -92,10 +92,12 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
             for mp3 in fresh:
                 click.echo(f"{mp3}: up to date")
             continue
+        from .castfile import cast_for
         from .render import RenderOptions, render as render_script
         from .voices import check_cast
 
         script, cast = _script(input_path, voices)
+        cast = cast_for(script, cast)
         check_cast(cast)
         options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split)
         bar = None if quiet else _ProgressBar(Path(input_path).name)
