@@ -332,3 +332,11 @@ def test_was_his_answer_tags_the_quote_before_it():
     body = '"Is he very disappointed?" asked Ann.\n\n"A man cannot be more so," was his short, full answer.'
     doc = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
     assert [turn.tag for turn in doc.turns] == [("name", "Ann"), ("pronoun", "male")]
+
+
+def test_rarer_speech_verbs_make_tags():
+    from ficaudio.attribute import Document
+
+    body = '"Rouge!" proclaimed Bob.\n\n"And then," asseverated Ann, "we go."'
+    doc = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
+    assert [turn.tag for turn in doc.turns] == [("name", "Bob"), ("name", "Ann")]

@@ -55,6 +55,10 @@ SPEECH_VERBS = tuple(
     "reassured recalled recited retaliated sniffed sniffled snarled spat squealed taunted "
     "trilled wailed whined yawned asserted bawled blustered conceded comforted interjected "
     "put subjoined informed reflected burst "
+    "proclaimed asseverated affirmed averred avowed vociferated expostulated declaimed hollered "
+    "screeched babbled spluttered sputtered intoned chirped cooed crowed implored entreated "
+    "besought noted commented volunteered supplied hazarded conjectured argued complained "
+    "lisped "
     # Present tense, common in fan fiction: "Lexie admits", "he teases".
     "admits agrees announces apologizes breathes chimes confesses confirms corrects counters "
     "declares demands drawls echoes explains gasps groans growls grumbles hisses hums interrupts "
