@@ -337,6 +337,7 @@ def test_was_his_answer_tags_the_quote_before_it():
 def test_rarer_speech_verbs_make_tags():
     from ficaudio.attribute import Document
 
-    body = '"Rouge!" proclaimed Bob.\n\n"And then," asseverated Ann, "we go."'
+    body = ('"Rouge!" proclaimed Bob.\n\n"And then," asseverated Ann, "we go."\n\n'
+            '"Yes! Quite a number of things," Bob forced himself to say.')
     doc = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
-    assert [turn.tag for turn in doc.turns] == [("name", "Bob"), ("name", "Ann")]
+    assert [turn.tag for turn in doc.turns] == [("name", "Bob"), ("name", "Ann"), ("name", "Bob")]

@@ -221,7 +221,8 @@ class _Names:
                 r"(?!\s+(?:it|so|nothing|something|this)\b)" % _VERB)
         aux = r"(?:(?:had|would|then|again|now|only|also|presently|at\s+once|at\s+last)\s+)*"
         inverted = r"%s(?:\s+\w+ly)?\s+%s" % (verb, who)
-        direct = r"%s(?:,?\s+\w+ly,?)?\s+%s%s" % (who, aux, verb)
+        # "Mara said", "Mara had then said", "Polina forced herself to say"
+        direct = r"%s(?:,?\s+\w+ly,?)?\s+(?:%s|(?:[a-z]+\s+){1,2}?to\s+)%s" % (who, aux, verb)
         # "... ," was Emma's reply / came Harry's answer / Emma's remark was: "..."
         owned = r"%s(?:'s|\u2019s)\s+(?:\w+\s+){0,2}?(?:%s)" % (who, _SPEECH_NOUNS)
         # "... ," was his short, full answer.
