@@ -3,10 +3,11 @@
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from ficaudio.attribute import attribute
+from ficaudio.attribute import Document, Turn, attribute, decide
 from ficaudio.ingest import ingest, parse_text
 from ficaudio.model import DIALOGUE
 from ficaudio.split import split
@@ -17,6 +18,9 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED = ROOT / "seeds" / "000_653e07ef9e538d7a.txt"
 CAST = Cast(characters=(Character("Ann", ("Ann Lee",), "female"), Character("Bob", ("Bob Hart",), "male")))
 
+# For decide() on stand-in documents: all it needs of a character is the gender.
+ANN_AND_BOB = {"Ann": SimpleNamespace(gender="female"), "Bob": SimpleNamespace(gender="male")}
+
 
 def speakers(body: str, cast: Cast = CAST):
     script = attribute(split(parse_text("A Story\n\n" + body)), cast)
@@ -25,6 +29,11 @@ def speakers(body: str, cast: Cast = CAST):
 
 def names(body: str, cast: Cast = CAST):
     return [speaker for _, speaker, _ in speakers(body, cast)]
+
+
+def tags(body: str, cast: Cast = CAST):
+    """The speech tag the attribution reads for each turn of the story."""
+    return [turn.tag for turn in Document(split(parse_text("A Story\n\n" + body)), cast.characters).turns]
 
 
 @pytest.mark.parametrize("body", [
@@ -121,11 +130,6 @@ if __name__ == "__main__" and "--regenerate" in sys.argv:
 
 
 def test_a_narration_paragraph_ending_in_a_colon_tags_the_quote_below():
-    from ficaudio.attribute import attribute
-    from ficaudio.ingest import parse_text
-    from ficaudio.split import split
-    from ficaudio.voices import Cast, Character
-
     cast = Cast(characters=(Character("Anne", (), "female"), Character("Walter", (), "male"),
                             Character("Kitty", (), "female")))
     text = (
@@ -137,11 +141,6 @@ def test_a_narration_paragraph_ending_in_a_colon_tags_the_quote_below():
 
 
 def test_the_tag_after_the_first_part_of_an_interrupted_quote_names_both_parts():
-    from ficaudio.attribute import attribute
-    from ficaudio.ingest import parse_text
-    from ficaudio.split import split
-    from ficaudio.voices import Cast, Character
-
     cast = Cast(characters=(Character("Alice", (), "female"), Character("The Duchess", (), "female")))
     text = (  # Alice's Adventures in Wonderland, chapter IX
         'Title\n\n"It\'s a mineral, I _think_," said Alice.\n\n'
@@ -216,11 +215,8 @@ def test_the_second_part_of_an_interrupted_quote_keeps_its_tag_over_a_later_acti
 
 
 def test_a_tag_may_put_words_between_the_and_a_name():
-    from ficaudio.attribute import Document
-
     body = '"Well," said Ann.\n\n"If I may," said the gallant young Bob Hart.'
-    doc = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
-    assert [turn.tag for turn in doc.turns] == [("name", "Ann"), ("name", "Bob")]
+    assert tags(body) == [("name", "Ann"), ("name", "Bob")]
 
 
 def test_narration_between_two_quotes_may_lead_a_second_speaker_in():
@@ -240,10 +236,7 @@ def test_present_tense_tags_of_fan_fiction():
     body = ('Ann, Bob and Cy sit on the couch.\n\n"You stole my fries," Cy teases.\n\n'
             '"I did not," Ann protests.\n\n"Fine," Cy admits.\n\n"Called it," Bob groans.')
     assert names(body, cast) == ["Cy", "Ann", "Cy", "Bob"]
-    from ficaudio.attribute import Document
-
-    doc = Document(split(parse_text("A Story\n\n" + body)), cast.characters)
-    assert [turn.tag for turn in doc.turns] == [("name", n) for n in ("Cy", "Ann", "Cy", "Bob")]
+    assert tags(body, cast) == [("name", n) for n in ("Cy", "Ann", "Cy", "Bob")]
 
 
 @pytest.mark.parametrize("tag, tag_other, speaker", [
@@ -252,13 +245,9 @@ def test_present_tense_tags_of_fan_fiction():
     (None, None, "Ann"),  # no tag: the likelier one
 ])
 def test_a_pronoun_or_a_role_in_the_tag_rules_out_the_other_gender(tag, tag_other, speaker):
-    from types import SimpleNamespace
-
-    from ficaudio.attribute import Turn, decide
-
     class Everything:  # every signal points to Ann
         turns = [Turn([0], 0, 0, 0, 0, 1, tag=tag, tag_other=tag_other)]
-        by_name = {"Ann": SimpleNamespace(gender="female"), "Bob": SimpleNamespace(gender="male")}
+        by_name = ANN_AND_BOB
 
         def features(self, t, history):
             return [("Ann", [1.0]), ("Bob", [0.0])]
@@ -274,20 +263,14 @@ def test_a_pronoun_or_a_role_in_the_tag_rules_out_the_other_gender(tag, tag_othe
     ("Ann is here, Bob.", ["Bob"]),
 ])
 def test_vocatives_are_the_names_a_quote_calls_out_to(quote, addressed):
-    from ficaudio.attribute import Document
-
     doc = Document(split(parse_text('A Story\n\n"%s"' % quote)), CAST.characters)
     assert doc.vocatives(quote) == addressed
 
 
 def test_the_one_a_quote_calls_out_to_is_not_its_speaker():
-    from types import SimpleNamespace
-
-    from ficaudio.attribute import Turn, decide
-
     class AllForAnn:
         turns = [Turn([0], 0, 0, 0, 0, 1, addressed=frozenset({"Ann"}))]
-        by_name = {"Ann": SimpleNamespace(gender="female"), "Bob": SimpleNamespace(gender="male")}
+        by_name = ANN_AND_BOB
 
         def features(self, t, history):
             return [("Ann", [1.0]), ("Bob", [0.0])]
@@ -296,15 +279,11 @@ def test_the_one_a_quote_calls_out_to_is_not_its_speaker():
 
 
 def test_decide_keeps_the_likeliest_histories_not_just_the_first_guess():
-    from types import SimpleNamespace
-
-    from ficaudio.attribute import Turn, decide
-
     class Exchange:
         """Turn 0 leans a little to Ann; turn 1 leans hard to Ann, and a speaker rarely
         speaks twice running: turn 0 was Bob's. Greedy decoding cannot go back."""
         turns = [Turn([0], 0, 0, 0, 0, 1), Turn([1], 1, 1, 0, 1, 2)]
-        by_name = {"Ann": SimpleNamespace(gender="female"), "Bob": SimpleNamespace(gender="male")}
+        by_name = ANN_AND_BOB
 
         def features(self, t, history):
             evidence = {"Ann": 0.2 if t == 0 else 6.0, "Bob": 0.0}
@@ -316,28 +295,19 @@ def test_decide_keeps_the_likeliest_histories_not_just_the_first_guess():
 
 
 def test_a_rank_in_a_tag_is_the_one_who_holds_it():
-    from ficaudio.attribute import Document
-
     cast = Cast(characters=(Character("Admiral Croft", (), "male"), Character("Anne", (), "female"),
                             Character("Captain Wentworth", (), "male"), Character("Captain Harville", (), "male")))
     body = '"Well," said Anne.\n\n"Very well," said the Admiral.\n\n"Quite," said the captain.'
-    doc = Document(split(parse_text("A Story\n\n" + body)), cast.characters)
-    assert [turn.tag for turn in doc.turns] == [
+    assert tags(body, cast) == [
         ("name", "Anne"), ("name", "Admiral Croft"), ("one of", ("Captain Harville", "Captain Wentworth"))]
 
 
 def test_was_his_answer_tags_the_quote_before_it():
-    from ficaudio.attribute import Document
-
     body = '"Is he very disappointed?" asked Ann.\n\n"A man cannot be more so," was his short, full answer.'
-    doc = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
-    assert [turn.tag for turn in doc.turns] == [("name", "Ann"), ("pronoun", "male")]
+    assert tags(body) == [("name", "Ann"), ("pronoun", "male")]
 
 
 def test_rarer_speech_verbs_make_tags():
-    from ficaudio.attribute import Document
-
     body = ('"Rouge!" proclaimed Bob.\n\n"And then," asseverated Ann, "we go."\n\n'
             '"Yes! Quite a number of things," Bob forced himself to say.')
-    doc = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
-    assert [turn.tag for turn in doc.turns] == [("name", "Bob"), ("name", "Ann"), ("name", "Bob")]
+    assert tags(body) == [("name", "Bob"), ("name", "Ann"), ("name", "Bob")]
