@@ -155,7 +155,6 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
     return tuple(characters)
 
 
-
 def _trim(name: str, lower: Counter) -> str:
     """Common words off the front of a capitalised run ("Then Mark", "Whereupon Anne"),
     and the run cut at a title ("Miss Woodhouse Miss Bates")."""

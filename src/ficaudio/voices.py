@@ -163,7 +163,7 @@ def _refuse_differing_duplicates(raw: str, source: str) -> None:
 
     def plain(node):
         if isinstance(node, MappingNode):
-            return tuple(sorted((plain(k), plain(v)) for k, v in node.value))
+            return tuple((plain(k), plain(v)) for k, v in node.value)
         if isinstance(node, SequenceNode):
             return tuple(plain(v) for v in node.value)
         return node.value
