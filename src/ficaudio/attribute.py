@@ -881,4 +881,4 @@ def attribute(script: Script, cast: Cast) -> Script:
     for turn, (name, confidence) in zip(doc.turns, decisions):
         for i in turn.segments:
             segments[i] = replace(segments[i], speaker=name or UNKNOWN, confidence=round(confidence, 3))
-    return script.replace_segments(segments)
+    return replace(script.replace_segments(segments), characters=tuple(characters))

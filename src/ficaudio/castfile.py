@@ -124,7 +124,9 @@ def cast_for(script: Script, cast: Cast) -> Cast:
                     if s.kind == DIALOGUE and s.speaker not in (NARRATOR, UNKNOWN) and cast.character(s.speaker) is None)
     if not lines:
         return cast
-    found = {c.name: c for c in discover(script)}
+    found = {c.name: c for c in script.characters}
+    if any(name not in found for name in lines):  # e.g. an edited script's label
+        found = {c.name: c for c in discover(script)} | found
     new = sorted((found.get(name) or Character(name) for name in lines), key=lambda c: (-lines[c.name], c.name))
     everyone = cast.with_characters([*cast.characters, *new])
     if all(everyone.profile_for_gender(g).engine == defaults.ENGINE for g in ("female", "male", "unknown")):

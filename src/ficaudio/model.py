@@ -77,6 +77,9 @@ class Script:
     author: str | None
     chapters: tuple[ScriptChapter, ...]
     work: Work | None = field(default=None, compare=False, repr=False)
+    # The characters (voices.Character) its speakers are drawn from: the cast's, or the
+    # ones found in the story when there is no cast. Set by attribution.
+    characters: tuple = field(default=(), compare=False, repr=False)
 
     def segments(self):
         for chapter in self.chapters:
@@ -88,4 +91,4 @@ class Script:
         chapters = tuple(
             ScriptChapter(ch.title, tuple(next(it) for _ in ch.segments)) for ch in self.chapters
         )
-        return Script(self.title, self.author, chapters, self.work)
+        return Script(self.title, self.author, chapters, self.work, self.characters)

@@ -153,8 +153,10 @@ def read_script(path: str | Path, cast=None) -> Script:
     cast = cast if cast is not None else Cast()
     attributed = attribute(split(work, include_notes=header.get("notes", ("no",))[0] == "yes"), cast)
     segments = list(attributed.segments())
-    speakers = {NARRATOR, UNKNOWN, *(c.name for c in cast.characters), *(s.speaker for s in segments)}
-    speakers |= {c.name for c in discover(attributed)}
+    # A label may name anyone in the story, not only the cast: without a cast,
+    # attribution has already found them.
+    found = attributed.characters if not cast.characters else (*cast.characters, *discover(attributed))
+    speakers = {NARRATOR, UNKNOWN, *(c.name for c in found), *(s.speaker for s in segments)}
     aliases = {a.lower(): c.name for c in cast.characters for a in c.names}
     edited = []
     for (lineno, label, text), seg in zip(body, segments):
@@ -174,7 +176,7 @@ def read_script(path: str | Path, cast=None) -> Script:
         missing = segments[len(body)].text
         raise ScriptError(f"{path}: the script ends before the story does (next line would be "
                           f"{_short(missing)!r}); put the deleted lines back, or run `ficaudio script` again")
-    return attributed.replace_segments(edited)
+    return replace(attributed.replace_segments(edited), characters=found)
 
 
 def _parse(lines: list[str], path: Path):
