@@ -143,21 +143,23 @@ def _pct(results) -> str:
     return f"{100 * sum(ok for _, ok, _ in results) / len(results):5.1f}%"
 
 
+def _row(label: str, results: list) -> dict[str, list]:
+    """Print one table row (all quotations, then by type); the results by type."""
+    by_type = defaultdict(list)
+    for r in results:
+        by_type[r[0]["type"]].append(r)
+    print(f"{label:32} {len(results):5} {_pct(results):>7} {_pct(by_type['Explicit']):>9} "
+          f"{_pct(by_type['Anaphoric']):>10} {_pct(by_type['Implicit']):>9}")
+    return by_type
+
+
 def report(label: str, per_novel: dict[str, list]) -> dict:
     everything = [r for rs in per_novel.values() for r in rs]
     print(f"\n== {label} ==")
     print(f"{'novel':32} {'n':>5} {'all':>7} {'explicit':>9} {'anaphoric':>10} {'implicit':>9}")
     for name, rs in per_novel.items():
-        by_type = defaultdict(list)
-        for r in rs:
-            by_type[r[0]["type"]].append(r)
-        print(f"{name:32} {len(rs):5} {_pct(rs):>7} {_pct(by_type['Explicit']):>9} "
-              f"{_pct(by_type['Anaphoric']):>10} {_pct(by_type['Implicit']):>9}")
-    by_type = defaultdict(list)
-    for r in everything:
-        by_type[r[0]["type"]].append(r)
-    print(f"{'OVERALL (micro)':32} {len(everything):5} {_pct(everything):>7} {_pct(by_type['Explicit']):>9} "
-          f"{_pct(by_type['Anaphoric']):>10} {_pct(by_type['Implicit']):>9}")
+        _row(name, rs)
+    by_type = _row("OVERALL (micro)", everything)
     uncovered = sum(p is None for _, _, p in everything)
     print(f"quotations covered by no dialogue segment: {uncovered}")
     return {"all": everything, "by_type": by_type}
