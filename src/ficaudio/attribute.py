@@ -26,7 +26,7 @@ import bisect
 import json
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -315,6 +315,7 @@ class Document:
             if turn.tag and turn.tag[0] == "name":
                 self.tag_count[turn.tag[1]] = self.tag_count.get(turn.tag[1], 0) + 1
         self.narrator = self._find_narrator()
+        self._last_context: _TurnContext | None = None
 
     # -- mentions -------------------------------------------------------------------
 
@@ -590,60 +591,20 @@ class Document:
         is the speaker decided for turn k, for the last three turns before t (a list, or
         a mapping from turn index)."""
         turn = self.turns[t]
-        segs = self.segments
-        first_para = turn.paragraph
-        floor_para = first_para - _WINDOW_BEFORE
-        floor = self._paragraph_start(floor_para)
-        recent = self.recent_narration_mentions(turn.start, floor)
-        after_end = self._paragraph_end(turn.last_paragraph + _WINDOW_AFTER)
-        lo = bisect.bisect_left(self.mention_positions, turn.end)
-        hi = min(bisect.bisect_left(self.mention_positions, after_end), lo + _MENTION_REACH)
-        after_names = [n for p, n, q in self.mentions[lo:hi] if not q]
-
+        ctx = self._context(t)
         prev = [(k, history[k]) for k in range(t - 1, max(-1, t - 4), -1)
                 if self.turns[k].scene == turn.scene and history[k] is not None]
         prev_names = [name for _, name in prev]
         prev_1 = prev_names[0] if prev_names else None
         prev_2 = next((n for n in prev_names[1:] if n != prev_1), None)
         prev_3 = prev_names[2] if len(prev_names) > 2 else None
-        adjacent_1 = bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph >= first_para - 1
+        adjacent_1 = bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph >= turn.paragraph - 1
         adjacent_2 = adjacent_1 and t >= 2 and self.turns[t - 2].last_paragraph >= self.turns[t - 1].paragraph - 1
-        same_para_1 = bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph == first_para
-        # The named tags of the next turns, in a run of adjacent paragraphs: in an exchange
-        # the one tagged next is the listener, the one tagged after that likely speaks now.
-        next_1 = next_2 = None
-        if t + 1 < len(self.turns) and self._adjacent(t, t + 1):
-            next_1 = self._named_tag(t + 1)
-            if t + 2 < len(self.turns) and self._adjacent(t + 1, t + 2):
-                next_2 = self._named_tag(t + 2)
-
-        in_quote = set(self.names_in(turn.quote_text))
-        addressed_prev = set(self.names_in(self.turns[t - 1].quote_text)) if adjacent_1 else set()
-        para_names = self.names_in(turn.narration)
-        subject, subject_gender = self._subject(turn.narration, recent)
-        subject_by_pronoun = subject_gender is not None
-        conv_named = self.conversation_names[turn.conversation]
-        # A tag pronoun ("he said") is not the one the quotation addresses; a beat's
-        # subject ("She felt a hand on her arm") may well be.
-        tag_pronoun = turn.tag is not None and turn.tag[0] == "pronoun"
-        gender = turn.tag[1] if tag_pronoun else subject_gender
-        exclude = in_quote if tag_pronoun else ()
-        conv_gendered = [n for n in conv_named if gender and self.by_name[n].gender == gender and n not in exclude]
-        conv_resolved = self._resolve_in_conversation(turn, gender, exclude) if gender else None
-
-        next_subject = self._next_paragraph_subject(turn, recent)
-        tag_gender_order: list[str] = []
-        if turn.tag and turn.tag[0] == "pronoun":
-            tag_gender_order = [n for n in recent if n not in in_quote
-                                and self.by_name[n].gender in (turn.tag[1], "unknown")]
-        first_person_para = re.search(r"\bI\b", turn.narration) is not None
+        same_para_1 = bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph == turn.paragraph
+        addressed_prev = ctx.in_previous_quote if adjacent_1 else set()
 
         pool: list[str] = []
-        if turn.tag and turn.tag[0] == "name":
-            pool.append(turn.tag[1])
-        if turn.tag and turn.tag[0] == "one of":
-            pool.extend(turn.tag[1])
-        for n in [subject, *tag_gender_order[:2], *para_names, *prev_names, *recent, *conv_named, *after_names[:3]]:
+        for n in [*ctx.pool_head, *prev_names, *ctx.pool_tail]:
             if n and n not in pool:
                 pool.append(n)
         if self.narrator and self.narrator not in pool:
@@ -653,21 +614,19 @@ class Document:
         out = []
         for name in pool:
             c = self.by_name[name]
-            rank = recent.index(name) if name in recent else 99
-            last = self._last_mention_before(name, turn.start)
-            distance = turn.start - last if last is not None else 10**6
+            rank = ctx.recent.index(name) if name in ctx.recent else 99
             f = [
                 1.0 if turn.tag and (turn.tag == ("name", name) or turn.tag[0] == "one of" and name in turn.tag[1]) else 0.0,
-                1.0 if tag_gender_order[:1] == [name] else 0.0,
-                1.0 if name in tag_gender_order[1:2] else 0.0,
+                1.0 if ctx.tag_gender_order[:1] == [name] else 0.0,
+                1.0 if name in ctx.tag_gender_order[1:2] else 0.0,
                 1.0 if turn.tag and turn.tag[0] == "I" and name == self.narrator else 0.0,
                 1.0 if turn.tag_other not in (None, "unknown") and c.gender == turn.tag_other else 0.0,
-                1.0 if subject == name and not turn.tag else 0.0,
-                1.0 if subject == name and subject_by_pronoun and not turn.tag else 0.0,
-                1.0 if name in para_names else 0.0,
-                1.0 if para_names[:1] == [name] else 0.0,
-                1.0 if next_subject == name else 0.0,
-                1.0 if name in in_quote else 0.0,
+                1.0 if ctx.subject == name and not turn.tag else 0.0,
+                1.0 if ctx.subject == name and ctx.subject_by_pronoun and not turn.tag else 0.0,
+                1.0 if name in ctx.para_names else 0.0,
+                1.0 if ctx.para_names[:1] == [name] else 0.0,
+                1.0 if ctx.next_subject == name else 0.0,
+                1.0 if name in ctx.in_quote else 0.0,
                 1.0 if name in addressed_prev else 0.0,
                 1.0 if name == prev_1 else 0.0,
                 1.0 if name == prev_2 else 0.0,
@@ -678,23 +637,85 @@ class Document:
                 1.0 if rank == 0 else 0.0,
                 1.0 if rank == 1 else 0.0,
                 1.0 if rank == 2 else 0.0,
-                math.log1p(distance) / 10,
+                ctx.log_distance(name),
                 math.log1p(self.mention_count.get(name, 0)) / 5,
                 math.log1p(self.tag_count.get(name, 0)) / 5,
                 1.0 if name == self.narrator else 0.0,
-                1.0 if name == self.narrator and first_person_para else 0.0,
+                1.0 if name == self.narrator and ctx.first_person_para else 0.0,
                 1.0 if name == self.narrator and not turn.narration else 0.0,
                 1.0 if name == prev_2 and adjacent_2 and not turn.narration else 0.0,
                 1.0 if c.gender == "unknown" else 0.0,
-                1.0 if name in after_names and name not in recent else 0.0,
-                1.0 if name in conv_named else 0.0,
-                1.0 if conv_resolved == name else 0.0,
-                1.0 if conv_gendered == [name] else 0.0,
-                1.0 if next_1 == name else 0.0,
-                1.0 if next_2 == name else 0.0,
+                1.0 if name in ctx.after_names and name not in ctx.recent else 0.0,
+                1.0 if name in ctx.conv_named else 0.0,
+                1.0 if ctx.conv_resolved == name else 0.0,
+                1.0 if ctx.conv_gendered == [name] else 0.0,
+                1.0 if ctx.next_1 == name else 0.0,
+                1.0 if ctx.next_2 == name else 0.0,
             ]
             out.append((name, f))
         return out
+
+    def _context(self, t: int) -> "_TurnContext":
+        """What turn t's features need that does not depend on the speakers decided before
+        it: worked out once per turn, however many histories decide() keeps."""
+        if self._last_context is not None and self._last_context.t == t:
+            return self._last_context
+        turn = self.turns[t]
+        floor = self._paragraph_start(turn.paragraph - _WINDOW_BEFORE)
+        recent = self.recent_narration_mentions(turn.start, floor)
+        after_end = self._paragraph_end(turn.last_paragraph + _WINDOW_AFTER)
+        lo = bisect.bisect_left(self.mention_positions, turn.end)
+        hi = min(bisect.bisect_left(self.mention_positions, after_end), lo + _MENTION_REACH)
+        after_names = [n for p, n, q in self.mentions[lo:hi] if not q]
+        # The named tags of the next turns, in a run of adjacent paragraphs: in an exchange
+        # the one tagged next is the listener, the one tagged after that likely speaks now.
+        next_1 = next_2 = None
+        if t + 1 < len(self.turns) and self._adjacent(t, t + 1):
+            next_1 = self._named_tag(t + 1)
+            if t + 2 < len(self.turns) and self._adjacent(t + 1, t + 2):
+                next_2 = self._named_tag(t + 2)
+        in_quote = set(self.names_in(turn.quote_text))
+        para_names = self.names_in(turn.narration)
+        subject, subject_gender = self._subject(turn.narration, recent)
+        conv_named = self.conversation_names[turn.conversation]
+        # A tag pronoun ("he said") is not the one the quotation addresses; a beat's
+        # subject ("She felt a hand on her arm") may well be.
+        tag_pronoun = turn.tag is not None and turn.tag[0] == "pronoun"
+        gender = turn.tag[1] if tag_pronoun else subject_gender
+        exclude = in_quote if tag_pronoun else ()
+        tag_gender_order: list[str] = []
+        if tag_pronoun:
+            tag_gender_order = [n for n in recent if n not in in_quote
+                                and self.by_name[n].gender in (turn.tag[1], "unknown")]
+        pool_head: list[str] = []
+        if turn.tag and turn.tag[0] == "name":
+            pool_head.append(turn.tag[1])
+        if turn.tag and turn.tag[0] == "one of":
+            pool_head.extend(turn.tag[1])
+        pool_head += [subject, *tag_gender_order[:2], *para_names]
+        self._last_context = _TurnContext(
+            t=t,
+            recent=recent,
+            after_names=after_names,
+            next_1=next_1,
+            next_2=next_2,
+            in_quote=in_quote,
+            in_previous_quote=set(self.names_in(self.turns[t - 1].quote_text)) if t else set(),
+            para_names=para_names,
+            subject=subject,
+            subject_by_pronoun=subject_gender is not None,
+            conv_named=conv_named,
+            conv_gendered=[n for n in conv_named if gender and self.by_name[n].gender == gender and n not in exclude],
+            conv_resolved=self._resolve_in_conversation(turn, gender, exclude) if gender else None,
+            next_subject=self._next_paragraph_subject(turn, recent),
+            tag_gender_order=tag_gender_order,
+            first_person_para=re.search(r"\bI\b", turn.narration) is not None,
+            pool_head=pool_head,
+            pool_tail=[*recent, *conv_named, *after_names[:3]],
+            start=turn.start,
+            document=self,
+        )
+        return self._last_context
 
     def _adjacent(self, a: int, b: int) -> bool:
         return (self.turns[b].scene == self.turns[a].scene
@@ -776,6 +797,40 @@ def _tagged(m: re.Match) -> str | None:
     if his:
         return "he" if his.lower() == "his" else "she"
     return m.group("who") or m.group("who2") or m.group("who3")
+
+
+@dataclass
+class _TurnContext:
+    """The history-independent facts of one turn (see Document._context)."""
+
+    t: int
+    recent: list[str]
+    after_names: list[str]
+    next_1: str | None
+    next_2: str | None
+    in_quote: set[str]
+    in_previous_quote: set[str]
+    para_names: list[str]
+    subject: str | None
+    subject_by_pronoun: bool
+    conv_named: list[str]
+    conv_gendered: list[str]
+    conv_resolved: str | None
+    next_subject: str | None
+    tag_gender_order: list[str]
+    first_person_para: bool
+    pool_head: list[str | None]
+    pool_tail: list[str]
+    start: int
+    document: "Document"
+    distances: dict[str, float] = field(default_factory=dict)
+
+    def log_distance(self, name: str) -> float:
+        """How far back the name was last mentioned, on a log scale."""
+        if name not in self.distances:
+            last = self.document._last_mention_before(name, self.start)
+            self.distances[name] = math.log1p(self.start - last if last is not None else 10**6) / 10
+        return self.distances[name]
 
 
 def _names_other(tag, other) -> bool:
