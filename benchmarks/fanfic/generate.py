@@ -187,6 +187,9 @@ def build(data: dict, source: str = "story") -> Story:
     if end_notes:
         emit(("End Notes:\n\n" if data.get("header") == "ao3" else "A/N: ") + end_notes + "\n")
 
+    if data.get("header") == "ao3" and len(chapters) == 1 and not chapters[0].get("title"):
+        body.insert(0, "Work Text:\n\n")  # as AO3's page shows a one-shot
+        pending = [(s + 12, e + 12, who) for s, e, who in pending]
     header = "\n".join(_header(data, len(chapters), words))
     head = header + "\n" if header else ""
     text = head + "".join(body)

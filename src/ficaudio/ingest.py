@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from .errors import InputError
+from .formats.textheader import Header, read_block
 from .model import Chapter, Paragraph, Work
 from .voices import Character
 
@@ -37,6 +38,12 @@ _SCENE_BREAK = re.compile(
 _NOTE = re.compile(r"^(?:A/N|AN|Author'?s'?\s+Notes?|Notes?)\s*[:\-\u2013\u2014]", re.IGNORECASE)
 _BY_LINE = re.compile(r"^(?:by|written by|author:)\s+(?P<author>.{1,80})$", re.IGNORECASE)
 _FIELD = re.compile(r"^(?P<key>title|author|summary|fandom|rating)\s*:\s*(?P<value>.+)$", re.I)
+# A label alone on its line, above the author's notes (AO3's page, copied).
+_NOTES_LABEL = re.compile(r"^(?:(?:chapter\s+)?(?:end\s+)?notes|author'?s\s+notes?)\s*:?$", re.I)
+# Where AO3's page says the story text begins.
+_TEXT_LABEL = re.compile(r"^(?:chapter|work)\s+text\s*:?$", re.I)
+_LANGUAGES = {"english": "en", "en": "en", "español": "es", "spanish": "es", "français": "fr", "french": "fr",
+              "deutsch": "de", "german": "de", "italiano": "it", "italian": "it"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 _HEADER_WINDOW = 6  # paragraphs at the top that may hold the title block
@@ -164,6 +171,13 @@ def soften_caps(title: str) -> str:
     )
 
 
+def _title_and_byline(block: str) -> tuple[str, str] | None:
+    lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+    if len(lines) == 2 and _looks_like_title(lines[0]) and (by := _BY_LINE.match(lines[1])):
+        return lines[0], by["author"].strip()
+    return None
+
+
 def _looks_like_title(line: str) -> bool:
     if "\n" in line or len(line) > 100 or len(line.split()) > 15:
         return False
@@ -180,45 +194,16 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
     def line(i: int) -> str:
         return fold(text[spans[i][0] : spans[i][1]])
 
-    title, author, summary, notes = None, None, [], []
-    body_start = 0
-    window = min(_HEADER_WINDOW, len(spans) - 1)
-    for i in range(window):
-        candidate = line(i)
-        field = _FIELD.match(candidate)
-        if _heading_title(candidate) or _SCENE_BREAK.match(candidate):
-            break
-        if field:
-            key, value = field["key"].lower(), field["value"].strip()
-            if key == "title":
-                title = value
-            elif key == "author":
-                author = value
-            elif key == "summary":
-                summary.append(value)
-            body_start = i + 1
-            continue
-        if title is None and _looks_like_title(candidate):
-            title = candidate
-            body_start = i + 1
-            by = _BY_LINE.match(line(i + 1)) if i + 1 < len(spans) else None
-            if by:
-                author = by["author"].strip()
-                body_start = i + 2
-            break
-        if author is None and _BY_LINE.match(candidate) and title is not None:
-            author = _BY_LINE.match(candidate)["author"].strip()
-            body_start = i + 1
+    header = Header()
+    body_start = _read_header(text, spans, header)
+    title, author = header.title, header.author
+    summary, notes = list(header.summary), list(header.notes)
+    if not header.fields_read:
+        title, author, body_start = _title_block(spans, line, lambda i: text[spans[i][0] : spans[i][1]], summary, notes)
     if title is None:
         body_start = 0
         title = fallback_title
     else:
-        # Lines above the title are the fic's summary or author's notes.
-        for i in range(body_start):
-            candidate = line(i)
-            if _FIELD.match(candidate) or _BY_LINE.match(candidate) or candidate == title:
-                continue
-            (notes if _NOTE.match(candidate) else summary).append(candidate)
         title = soften_caps(title)
 
     chapters: list[Chapter] = []
@@ -232,11 +217,13 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
             return
 
     pending_heading: list[str] = []
+    in_notes = False
     for i in range(body_start, len(spans)):
         start, end = spans[i]
         raw_line = line(i)
         heading = _heading_title(raw_line)
         if heading is not None:
+            in_notes = False
             if current:
                 close_chapter()
                 current = []
@@ -250,7 +237,16 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
             if current:
                 current.append(Paragraph(start, end, "scene_break"))
             continue
-        kind = "note" if _NOTE.match(raw_line) else "text"
+        if _NOTES_LABEL.match(raw_line):
+            # "Notes:" / "End Notes:" alone on a line: the author's words below it, up
+            # to the next heading or "Chapter Text", are notes, not story.
+            in_notes = True
+            current.append(Paragraph(start, end, "note"))
+            continue
+        if _TEXT_LABEL.match(raw_line):
+            in_notes = False
+            continue
+        kind = "note" if in_notes or _NOTE.match(raw_line) else "text"
         current.append(Paragraph(start, end, kind))
     close_chapter()
 
@@ -280,8 +276,98 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
         summary=" ".join(summary),
         notes=tuple(notes),
         end_notes=tuple(end_notes),
+        fandoms=tuple(header.fandoms),
+        relationships=tuple(header.relationships),
+        characters=tuple(header.characters),
+        tags=tuple(header.tags),
+        rating=header.rating,
+        url=header.url,
+        language=_LANGUAGES.get((header.language or "").lower(), "en"),
         source=source,
     )
+
+
+def _read_header(text: str, spans: list[tuple[int, int]], header: Header) -> int:
+    """Read a labelled metadata block (FanFicFare text, an AO3 page copied) into header;
+    the index of the first paragraph after it (0 when there is none)."""
+    i, top = 0, min(len(spans) - 1, 16)
+    while i < top:
+        block = text[spans[i][0] : spans[i][1]]
+        if header.pending:
+            # "Summary:" on a line of its own: its text is the paragraph below.
+            header.put(header.pending, block)
+            header.pending = None
+        elif read_block(block, header):
+            pass
+        elif header.fields_read and header.title is None and _looks_like_title(fold(block.splitlines()[0])):
+            # AO3's page: the title, and the author on the line below it.
+            lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+            if len(lines) > 2:
+                break
+            header.title = lines[0]
+            if len(lines) == 2:
+                by = _BY_LINE.match(lines[1])
+                header.author = header.author or (by["author"].strip() if by else lines[1])
+        else:
+            break
+        i += 1
+    return i if header.fields_read else 0
+
+
+def _title_block(spans, line, raw, summary: list[str], notes: list[str]) -> tuple[str | None, str | None, int]:
+    """A title, an optional "by" line and the summary or notes above them, for a text
+    with no labelled header: (title, author, index of the first story paragraph)."""
+    title = author = None
+    body_start = 0
+    window = min(_HEADER_WINDOW, len(spans) - 1)
+    for i in range(window):
+        candidate = line(i)
+        if _heading_title(candidate) or _SCENE_BREAK.match(candidate):
+            break
+        field = _FIELD.match(candidate)
+        if field:
+            key, value = field["key"].lower(), field["value"].strip()
+            if key == "title":
+                title = value
+            elif key == "author":
+                author = value
+            elif key == "summary":
+                summary.append(value)
+            body_start = i + 1
+            continue
+        if title is None and (two := _title_and_byline(raw(i))):
+            # "Title" and "by Author" on consecutive lines make one paragraph.
+            title, author = two
+            body_start = i + 1
+            break
+        if title is None and _looks_like_title(candidate):
+            title = candidate
+            body_start = i + 1
+            by = _BY_LINE.match(line(i + 1)) if i + 1 < len(spans) else None
+            if by:
+                author = by["author"].strip()
+                body_start = i + 2
+            break
+        if author is None and _BY_LINE.match(candidate) and title is not None:
+            author = _BY_LINE.match(candidate)["author"].strip()
+            body_start = i + 1
+    # "Summary: ..." just below the title and byline is the summary, not a chapter.
+    while title is not None and body_start < len(spans) - 1:
+        field = _FIELD.match(line(body_start))
+        if not (field and field["key"].lower() == "summary"):
+            break
+        summary.append(field["value"].strip())
+        body_start += 1
+    if title is not None:
+        # Lines above the title are the fic's summary or author's notes.
+        for i in range(body_start):
+            candidate = line(i)
+            if _FIELD.match(candidate) or _BY_LINE.match(candidate) or candidate == title:
+                continue
+            if _title_and_byline(raw(i)):
+                continue
+            (notes if _NOTE.match(candidate) else summary).append(candidate)
+    return title, author, body_start
 
 
 _NOT_A_NAME = re.compile(r"^(?:original\b.*|others?(?:\(s\))?|everyone|reader|you|ensemble\b.*)$", re.I)

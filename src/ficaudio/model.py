@@ -44,6 +44,8 @@ class Work:
     fandoms: tuple[str, ...] = ()
     relationships: tuple[str, ...] = ()
     characters: tuple[str, ...] = ()  # character tags, when the format has them
+    tags: tuple[str, ...] = ()  # AO3's additional tags ("First Person", "Sam POV", "Fluff")
+    rating: str | None = None
     url: str | None = None
     language: str = "en"
     source: str = ""  # the path it was read from

@@ -26,7 +26,8 @@ LANGUAGES = {
     "polski": "pl", "nederlands": "nl", "svenska": "sv", "suomi": "fi", "türkçe": "tr", "한국어": "ko",
 }
 _LABELS = {"summary", "notes", "chapter summary", "chapter notes", "chapter end notes", "end notes"}
-_TAG_FIELDS = {"fandom": "fandoms", "relationship": "relationships", "character": "characters"}
+_TAG_FIELDS = {"fandom": "fandoms", "relationship": "relationships", "character": "characters",
+               "additional tag": "tags", "freeform": "tags"}
 
 
 def is_ao3(root: Element) -> bool:
@@ -136,5 +137,7 @@ def _read_tags(dl: Element, draft: Draft) -> None:
             if singular in _TAG_FIELDS:
                 values = [a.text() for a in e.find_all("a")] or [v.strip() for v in e.text().split(",")]
                 getattr(draft, _TAG_FIELDS[singular]).extend(v for v in values if v)
+            elif key == "rating":
+                draft.rating = draft.rating or e.text().strip() or None
             elif key == "language":
                 draft.language = LANGUAGES.get(e.text().lower(), draft.language)

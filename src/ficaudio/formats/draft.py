@@ -34,6 +34,8 @@ class Draft:
     fandoms: list[str] = field(default_factory=list)
     relationships: list[str] = field(default_factory=list)
     characters: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    rating: str | None = None
     url: str | None = None
     language: str | None = None
     chapters: list[ChapterDraft] = field(default_factory=list)
@@ -97,6 +99,8 @@ def to_work(draft: Draft, source: str, fallback_title: str) -> Work:
         end_notes=tuple(fold(b.text) for b in draft.end_notes),
         fandoms=tuple(draft.fandoms),
         relationships=tuple(draft.relationships),
+        tags=tuple(draft.tags),
+        rating=draft.rating,
         characters=tuple(draft.characters),
         url=draft.url,
         language=draft.language or "en",
