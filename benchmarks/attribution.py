@@ -1,10 +1,13 @@
-"""Speaker-attribution benchmark: PDNC dev novels (cast and auto mode) and the seed story.
+"""Speaker-attribution benchmark: the seed story, our fan-fiction dev set and the PDNC
+dev novels, each with the cast given (cast mode) and without it (auto mode).
 
     python benchmarks/attribution.py [--pdnc ../shared/pdnc-dev] [--novels Emma,Persuasion]
+    python benchmarks/attribution.py --sets fanfic --errors 20
 
 A gold quotation is correct when the dialogue segment covering most of its span (summed
 over its parts) names the gold speaker or one of the gold speaker's aliases; a quotation
-no dialogue segment covers is wrong.
+no dialogue segment covers is wrong, unless nobody says it aloud (a sign, a typed text
+message: gold speaker Narrator), which is right as narration or as the Narrator's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NARRATOR = "Narrator"
+FANFIC_CLASSES = ("first_person", "reader_insert", "non_speech", "ensemble", "exchange", "phone", "multi_paragraph")
 
 SEED = ROOT / "seeds" / "000_653e07ef9e538d7a.txt"
 SEED_VOICES = ROOT / "voices.yaml"
@@ -118,7 +123,7 @@ def score(doc: dict, gold: list[dict]) -> list[tuple[dict, bool, str | None]]:
                     overlap[i] += min(e, end) - max(s, start)
                 i += 1
         if not overlap:
-            results.append((q, False, None))
+            results.append((q, q["speaker"] == NARRATOR, None))
             continue
         best = overlap.most_common(1)[0][0]
         predicted = dialogue[best][2]
@@ -135,6 +140,50 @@ def run_pdnc(root: Path, novel: str, mode: str) -> list:
             write_voices(pdnc_cast(folder), voices)
         doc = script_json(folder / "novel_text.txt", voices)
     return score(doc, pdnc_gold(folder))
+
+
+def fanfic_stories():
+    sys.path.insert(0, str(ROOT / "benchmarks" / "fanfic"))
+    import generate
+
+    return generate.all_stories()
+
+
+def run_fanfic(story, mode: str) -> list:
+    """Score one story of the fan-fiction set, written out as a user would have it."""
+    sys.path.insert(0, str(ROOT / "benchmarks" / "fanfic"))
+    import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        generate.write(story, Path(tmp))
+        voices = Path(tmp) / f"{story.id}.voices.yaml" if mode == "cast" else None
+        doc = script_json(Path(tmp) / f"{story.id}.txt", voices)
+    gold = [dict(q, names=set(q["names"]), half=story.half) for q in story.gold]
+    return score(doc, gold)
+
+
+def report_fanfic(mode: str, per_story: dict[str, list]) -> list:
+    """Per story, per half and per class: all quotations, spoken ones, and the ones
+    nobody says aloud."""
+    def row(label, rs):
+        spoken = [r for r in rs if r[0]["type"] != "NonSpeech"]
+        silent = [r for r in rs if r[0]["type"] == "NonSpeech"]
+        print(f"{label:32} {len(rs):5} {_pct(rs):>7} {_pct(spoken):>8} {_pct(silent):>10}")
+
+    everything = [r for rs in per_story.values() for r in rs]
+    print(f"\n== fan fiction, {mode} mode ==")
+    print(f"{'story':32} {'n':>5} {'all':>7} {'spoken':>8} {'not said':>10}")
+    for name, rs in per_story.items():
+        row(name, rs)
+    for half in ("A", "B"):
+        row(f"half {half}", [r for r in everything if r[0]["half"] == half])
+    for cls in FANFIC_CLASSES:
+        if cls == "non_speech":
+            row("class non_speech (quotes)", [r for r in everything if r[0]["type"] == "NonSpeech"])
+        else:
+            row(f"class {cls}", [r for r in everything if cls in r[0]["classes"]])
+    row("OVERALL (micro)", everything)
+    return everything
 
 
 def _pct(results) -> str:
@@ -181,23 +230,40 @@ def main(argv=None) -> int:
     parser.add_argument("--novels", help="comma-separated subset of novel folders")
     parser.add_argument("--modes", default="cast,auto", help="cast, auto or both")
     parser.add_argument("--errors", type=int, default=0, help="print this many wrong quotations per novel")
+    parser.add_argument("--sets", default="seed,fanfic,pdnc", help="which of seed, fanfic, pdnc to score")
+    parser.add_argument("--half", choices=("A", "B"), help="only this half of the fan-fiction set")
     args = parser.parse_args(argv)
+    sets = args.sets.split(",")
+    modes = args.modes.split(",")
+    if "seed" in sets:
+        seed_results = {
+            "seed (cast)": score(script_json(SEED, SEED_VOICES), seed_gold()),
+            "seed (no voices.yaml)": score(script_json(SEED, None), seed_gold()),
+        }
+        print("== seed ==")
+        for label, rs in seed_results.items():
+            print(f"{label:32} {len(rs):5} {_pct(rs):>7}")
 
-    seed_results = {
-        "seed (cast)": score(script_json(SEED, SEED_VOICES), seed_gold()),
-        "seed (no voices.yaml)": score(script_json(SEED, None), seed_gold()),
-    }
-    print("== seed ==")
-    for label, rs in seed_results.items():
-        print(f"{label:32} {len(rs):5} {_pct(rs):>7}")
-
+    if "fanfic" in sets:
+        stories = [s for s in fanfic_stories() if args.half in (None, s.half)]
+        for mode in modes:
+            per_story = {}
+            for story in stories:
+                per_story[story.id] = run_fanfic(story, mode)
+                for q, _, predicted in [r for r in per_story[story.id] if not r[1]][: args.errors]:
+                    s, e = q["spans"][0]
+                    print(f"  {story.id} {mode} gold={q['speaker']!r} got={predicted!r} "
+                          f"@{s}: {' '.join(story.text[s:e].split())[:70]}")
+            report_fanfic(mode, per_story)
+    if "pdnc" not in sets:
+        return 0
     if not args.pdnc.is_dir():
         print(f"\nno PDNC folder at {args.pdnc}; skipping the novels")
         return 0
     novels = sorted(p.name for p in args.pdnc.iterdir() if (p / "quotation_info.csv").exists())
     if args.novels:
         novels = [n for n in novels if n in args.novels.split(",")]
-    for mode in args.modes.split(","):
+    for mode in modes:
         per_novel = {}
         for novel in novels:
             per_novel[novel] = run_pdnc(args.pdnc, novel, mode)
