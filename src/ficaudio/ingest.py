@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from .errors import InputError
-from .formats.textheader import Header, read_block
+from .formats.textheader import Header, label_of, read_block
 from .model import Chapter, Paragraph, Work
 from .voices import Character
 
@@ -31,6 +31,8 @@ _HEADING = re.compile(
     re.IGNORECASE,
 )
 _BARE_NUMBER = re.compile(r"^\d{1,3}\.?$")
+# "1. Six Miles, Maybe Seven": a number and a short title, as many fics head chapters.
+_NUMBERED_TITLE = re.compile(r"^\d{1,3}\.\s+[A-Z\u2018\u201c'\"][^.!?]{0,70}[^.!?,;:]$")
 _SCENE_BREAK = re.compile(
     r"^(?:(?:[*~#=_\-+\u2022\u00b7\u2013\u2014]\s*){3,}|(?:[oO0xX][oO0xX]?[oO0xX]\s*)+|"
     r"[*~#=_\-+\u2022\u00b7]\s*(?:[oOxX0]|\w{0,12})\s*[*~#=_\-+\u2022\u00b7])$"
@@ -157,7 +159,7 @@ def _heading_title(line: str) -> str | None:
     """The chapter title a heading line announces, or None if it is not a heading."""
     if len(line) > 100 or "\n" in line:
         return None
-    if _HEADING.match(line) or _BARE_NUMBER.match(line):
+    if _HEADING.match(line) or _BARE_NUMBER.match(line) or _NUMBERED_TITLE.match(line):
         return soften_caps(line.rstrip(".").strip())
     return None
 
@@ -217,13 +219,13 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
             return
 
     pending_heading: list[str] = []
-    in_notes = False
+    notes_until = 0  # paragraphs before this index, after a "Notes:" label, are notes
     for i in range(body_start, len(spans)):
         start, end = spans[i]
         raw_line = line(i)
         heading = _heading_title(raw_line)
         if heading is not None:
-            in_notes = False
+            notes_until = i
             if current:
                 close_chapter()
                 current = []
@@ -238,15 +240,16 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
                 current.append(Paragraph(start, end, "scene_break"))
             continue
         if _NOTES_LABEL.match(raw_line):
-            # "Notes:" / "End Notes:" alone on a line: the author's words below it, up
-            # to the next heading or "Chapter Text", are notes, not story.
-            in_notes = True
+            # "Notes:" / "End Notes:" alone on a line: the author's words below it are
+            # notes, not story: end notes up to the next heading, other notes up to the
+            # "Chapter Text" or heading that soon follows them (else one paragraph).
+            notes_until = len(spans) if "end" in raw_line.lower() else _section_end(text, spans, i + 1)
             current.append(Paragraph(start, end, "note"))
             continue
         if _TEXT_LABEL.match(raw_line):
-            in_notes = False
+            notes_until = i
             continue
-        kind = "note" if in_notes or _NOTE.match(raw_line) else "text"
+        kind = "note" if i < notes_until or _NOTE.match(raw_line) else "text"
         current.append(Paragraph(start, end, kind))
     close_chapter()
 
@@ -290,13 +293,17 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
 def _read_header(text: str, spans: list[tuple[int, int]], header: Header) -> int:
     """Read a labelled metadata block (FanFicFare text, an AO3 page copied) into header;
     the index of the first paragraph after it (0 when there is none)."""
-    i, top = 0, min(len(spans) - 1, 16)
+    i, top = 0, min(len(spans) - 1, 60)
     while i < top:
         block = text[spans[i][0] : spans[i][1]]
         if header.pending:
-            # "Summary:" on a line of its own: its text is the paragraph below.
-            header.put(header.pending, block)
+            # "Summary:" on a line of its own: its text is the paragraph below, and the
+            # ones after it when a label or a heading closes them soon.
+            key = header.pending
+            header.put(key, block)
             header.pending = None
+            if key in ("summary", "notes") and _section_end(text, spans, i) > i + 1:
+                header.pending = key
         elif read_block(block, header):
             pass
         elif header.fields_read and header.title is None and _looks_like_title(fold(block.splitlines()[0])):
@@ -308,10 +315,34 @@ def _read_header(text: str, spans: list[tuple[int, int]], header: Header) -> int
             if len(lines) == 2:
                 by = _BY_LINE.match(lines[1])
                 header.author = header.author or (by["author"].strip() if by else lines[1])
+            elif header.author is None and i + 1 < top and _is_byline(text[spans[i + 1][0] : spans[i + 1][1]]):
+                # One line a paragraph: the author's name is the next one.
+                header.author = _BY_LINE.sub(r"\g<author>", text[spans[i + 1][0] : spans[i + 1][1]].strip())
+                i += 1
         else:
             break
         i += 1
     return i if header.fields_read else 0
+
+
+def _is_byline(block: str) -> bool:
+    """A lone short line under a title that names its author: "by Moth" or a handle."""
+    line = block.strip()
+    if "\n" in line or not line or label_of(line)[0] is not None:
+        return False
+    return bool(_BY_LINE.match(line)) or (len(line.split()) <= 3 and line[-1] not in ".!?\"'\u201d\u2019:")
+
+
+def _section_end(text: str, spans, i: int, reach: int = 4) -> int:
+    """Where a summary or notes that starts at paragraph i ends: at a label or a chapter
+    heading within a few paragraphs, before any story could start; else after i."""
+    for j in range(i + 1, min(i + reach + 1, len(spans))):
+        block = text[spans[j][0] : spans[j][1]]
+        first = fold(block.splitlines()[0]) if block.strip() else ""
+        if ((label_of(first)[0] is not None and first.endswith(":")) or _heading_title(first) is not None
+                or _TEXT_LABEL.match(first) or _NOTES_LABEL.match(first)):
+            return j
+    return i + 1
 
 
 def _title_block(spans, line, raw, summary: list[str], notes: list[str]) -> tuple[str | None, str | None, int]:

@@ -55,6 +55,7 @@ IGNORED = {
     "collections", "story id", "storyid", "date published", "date updated", "wordcount", "word count",
     "posted originally on the archive of our own at", "site", "publisher",
 }
+IGNORE = "ignore"  # pending value of a label we know but do not keep
 LIST_FIELDS = {"fandoms", "categories", "relationships", "characters", "tags"}
 _LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z' ]{0,40}?)\s*:\s*(?P<value>.*)$")
 _INDENTED = re.compile(r"^(?:[ \t]+|\u00a0+)\S")
@@ -83,9 +84,8 @@ class Header:
 
     def put(self, key: str, value: str) -> None:
         value = " ".join(value.split())
-        if not value:
+        if not value or key == IGNORE:
             return
-        self.fields_read += 1
         if key in LIST_FIELDS:
             getattr(self, key).extend(v.strip() for v in _split_list(value) if v.strip())
         elif key in ("summary", "notes"):
@@ -132,8 +132,11 @@ def read_block(block: str, header: Header) -> bool:
     for key, value in parsed:
         if key:
             header.put(key, value)
+    header.fields_read += 1
     last_key, last_value = parsed[-1]
-    header.pending = last_key if last_key in ("summary", "notes") and not last_value else None
+    # A label whose value is in the next paragraph (AO3's page copied with one line a
+    # paragraph, or "Summary:" above its text).
+    header.pending = (last_key or IGNORE) if not last_value else None
     return True
 
 
