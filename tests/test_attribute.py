@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ficaudio.attribute import Document, Turn, attribute, decide
+from ficaudio.attribution import Document, Turn, attribute, decide
 from ficaudio.ingest import ingest, parse_text
 from ficaudio.model import DIALOGUE
 from ficaudio.split import split

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ficaudio.attribute import attribute
+from ficaudio.attribution import attribute
 from ficaudio.ingest import ingest
 from ficaudio.render import RenderOptions, render
 from ficaudio.split import split

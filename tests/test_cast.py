@@ -203,7 +203,7 @@ def test_cast_on_a_piper_cast_writes_entries_that_load(seed, tmp_path, seed_disc
 
 
 def _attributed_seed(seed, cast):
-    from ficaudio.attribute import attribute
+    from ficaudio.attribution import attribute
     from ficaudio.ingest import ingest
     from ficaudio.split import split
 

@@ -50,7 +50,7 @@ def audition(name: str, cast: Cast, input_path=None) -> Sample:
 
     script = None
     if input_path is not None:
-        from .attribute import attribute
+        from .attribution import attribute
         from .castfile import merge_characters
         from .discover import discover
         from .ingest import ingest

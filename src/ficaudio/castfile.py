@@ -77,7 +77,7 @@ class CastResult:
 
 def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastResult:
     """Discover the characters of `inputs`, give the new ones voices, add them to the file."""
-    from .attribute import attribute
+    from .attribution import attribute
     from .discover import discover
     from .ingest import ingest
     from .split import split

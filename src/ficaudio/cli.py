@@ -33,7 +33,7 @@ def _friendly(func):
 
 def _script(input_path, voices):
     """The attributed script of a story, or of an edited script file (its labels win)."""
-    from .attribute import attribute
+    from .attribution import attribute
     from .ingest import ingest
     from .scriptfile import is_script, read_script
     from .split import split

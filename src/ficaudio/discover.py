@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from .attribute import SPEECH_VERBS
+from .lexicon import SPEECH_VERBS
 from .model import DIALOGUE, Script
 from .voices import Character
 

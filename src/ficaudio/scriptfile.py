@@ -129,7 +129,7 @@ def read_script(path: str | Path, cast=None) -> Script:
     a character of the cast or of the story. A label that differs from what attribution
     says is the user's decision and gets confidence 1.0.
     """
-    from .attribute import attribute
+    from .attribution import attribute
     from .discover import discover
     from .ingest import ingest
     from .split import split

@@ -1,113 +1,24 @@
-"""Stage 3: decide who speaks each quotation.
-
-The dialogue of a paragraph forms one *turn* (a paragraph rarely holds two speakers;
-the parts of an interrupted or multi-paragraph quotation share a speaker). Every turn
-gets a set of candidate characters (those mentioned nearby, the recent speakers, a
-first-person narrator) and each candidate a vector of evidence:
-
-- an explicit tag beside the quote, either order ("said Mara", "Mara said", "he muttered");
-  a pronoun resolves to the most recently named character of its gender, "I" to the narrator;
-- an action beat: the subject of the narration in the turn's paragraph;
-- turn-taking: the speaker of the previous turn rarely speaks again, the one before it
-  often does, in a run of adjacent paragraphs;
-- vocatives: a name inside the quotation is the listener, and a name inside the previous
-  turn's quotation is who is expected to answer;
-- salience: how recently and how often the character was mentioned.
-
-A linear ranker (weights trained on the PDNC dev novels, shipped in data/) scores the
-candidates; turns are decided left to right so that turn-taking uses earlier decisions.
-The confidence is the softmax probability of the chosen candidate: low when the
-evidence was only turn-taking or salience.
-"""
+"""A script prepared for attribution: its turns (the dialogue of a paragraph), the cast
+names mentioned around them, conversations, and each turn's candidates with their
+features."""
 
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import re
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from importlib import resources
+from dataclasses import dataclass, field
 
-from .model import DIALOGUE, UNKNOWN, Script, Segment
-from .voices import Cast, Character
-
-# Verbs of speaking (and of the gestures that tag a line: "she smiled").
-SPEECH_VERBS = tuple(
-    "added adds admitted agreed announced answer answered answers ask asked asks assured barked "
-    "began begged begins blurted breathed broke called calls cautioned chuckled chuckles "
-    "commanded concluded confessed continue continued continues corrected countered cried cries "
-    "cry declared demanded drawled echoed ejaculated enquired exclaim exclaimed exclaims "
-    "explained faltered gasped giggled grinned grins groaned growled grumbled hissed huffed "
-    "inquired insisted insists interposed interrupted joked laughed laughs mumbled murmured "
-    "murmurs mused muttered mutters nodded objected observe observed offered ordered panted "
-    "persisted pleaded pointed proceeded promised protested purred pursued quipped quoth "
-    "reasoned rejoin rejoined remark remarked reminded remonstrated repeated repeats replied "
-    "replies reply responded resumed retorted return returned roared said sang say says scoffed "
-    "scoffs screamed shout shouted shouts shrieked sighed sighs smiled smiles smirked snapped "
-    "snaps sneered snorted sobbed speaks spoke squeaked stammered stated states struck stuttered "
-    "suggested teased tells thinks thought thundered told urged ventured warned went whimpered "
-    "whisper whispered whispers wondered yelled yells "
-    # Less common tags, frequent in fan fiction and not rare in novels.
-    "apologised apologized bellowed boomed chimed confirmed corroborated croaked exploded "
-    "grunted intervened jeered moaned mocked piped pouted pressed prompted queried rasped "
-    "reassured recalled recited retaliated sniffed sniffled snarled spat squealed taunted "
-    "trilled wailed whined yawned asserted bawled blustered conceded comforted interjected "
-    "put subjoined informed reflected burst "
-    "proclaimed asseverated affirmed averred avowed vociferated expostulated declaimed hollered "
-    "screeched babbled spluttered sputtered intoned chirped cooed crowed implored entreated "
-    "besought noted commented volunteered supplied hazarded conjectured argued complained "
-    "lisped "
-    # Present tense, common in fan fiction: "Lexie admits", "he teases".
-    "admits agrees announces apologizes breathes chimes confesses confirms corrects counters "
-    "declares demands drawls echoes explains gasps groans growls grumbles hisses hums interrupts "
-    "jokes mumbles objects offers pleads promises protests purrs quips rasps reminds responds "
-    "retorts sings snarls sniffs snorts sobs squeaks stammers stutters suggests taunts teases "
-    "wails warns whines wonders "
-    # The -ing forms lead into speech too: "remarking:", "was saying--", "calling out,".
-    "adding answering asking beginning calling continuing crying declaring demanding "
-    "exclaiming explaining inquiring interrupting laughing murmuring muttering observing "
-    "protesting remarking repeating replying returning saying shouting speaking whispering"
-    .split()
-)
-_VERB = r"(?:%s)" % "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
-# Verbs of talking, not of gesture: "Mrs Musgrove interposed." leads into speech where
-# "Bob nodded." need not.
-_TALK = (r"(?:began|continued|resumed|interposed|replied|answered|added|observed|remarked|asked|inquired|"
-         r"enquired|exclaimed|cried|spoke|proceeded|rejoined|returned|retorted|persisted|pursued|repeated|"
-         r"ventured|explained|said|went\s+on)")
-# What a character's speech is called: "was Emma's reply", "Mary's reproach of".
-_SPEECH_NOUNS = (r"reply|answer|remark|words|exclamation|question|response|cry|injunction|observation|"
-                 r"reasoning|declaration|reproach|complaint|language|amendment|feelings|entreaty|greeting|"
-                 r"request|assurance|explanation|comment|retort|rejoinder|protest|objection|apology|"
-                 r"inquiry|enquiry|salutation|exclamations|supplement|suggestion|reproof|command")
-_ARTICLES = {"the", "a", "an"}
-# Titles of rank or office that stand for the one who holds them ("the Captain").
-_RANKS = {t: t for t in (
-    "doctor captain colonel admiral major general professor count countess baron baroness "
-    "prince princess duke duchess inspector sergeant lieutenant judge marquis marchioness"
-).split()} | {"dr": "doctor", "capt": "captain", "col": "colonel", "prof": "professor"}
-# The gender of a role in a tag that names no cast member ("said his wife").
-_NOUN_GENDER = {w: "female" for w in (
-    "wife lady mother sister daughter girl woman aunt mistress queen niece widow maid grandmother "
-    "landlady duchess princess governess nurse mamma mama").split()}
-_NOUN_GENDER.update({w: "male" for w in (
-    "husband father brother son boy man uncle gentleman master king nephew squire landlord "
-    "grandfather duke prince fellow papa").split()})
-_TITLES = set(
-    "mr mrs ms miss dr sir lady lord madame mme mademoiselle mlle monsieur captain colonel general "
-    "professor aunt uncle count countess baron baroness prince princess king queen father mother "
-    "brother sister master mistress major doctor rev reverend young old little big poor dear my".split()
-)
-_SUBJECT_PRONOUNS = {"he": "male", "she": "female"}
+from ..lexicon import SUBJECT_PRONOUNS
+from ..model import DIALOGUE, Script, Segment
+from ..voices import Character
+from .tags import (INTRODUCING, NOUN_GENDER, SUBJECT_BEFORE, VOICE, Names, last_sentence, name_key,
+                   names_other, tagged)
 
 # Paragraphs of context on each side whose mentions make a character a candidate.
 _WINDOW_BEFORE = 12
 _WINDOW_AFTER = 2
 _MAX_CANDIDATES = 10
-# Histories decide() keeps: 1 is greedy; 8 gains 0.9 points on PDNC, 16 only 0.03 more.
-_BEAM = 8
 
 FEATURES = (
     "tag_name", "tag_pronoun_1", "tag_pronoun_2", "tag_I", "tag_other_gender",
@@ -121,7 +32,6 @@ FEATURES = (
 )
 
 
-_INTRODUCING = (",", ":", "\u2014", "--")  # marks that end narration leading into speech
 _NEAR_SEGMENTS = 3  # narration segments either side of a turn that can describe it
 _MENTION_REACH = 400  # name mentions looked through before or after a turn, at most
 
@@ -145,158 +55,6 @@ class Turn:
     conversation: int = 0  # turns of one exchange, not parted by narration or a scene break
 
 
-class _Names:
-    """Cast names (case-sensitive, longest first) and speech tags built on them."""
-
-    def __init__(self, characters: tuple[Character, ...]):
-        self.by_alias: dict[str, Character] = {}
-        for c in characters:
-            for alias in c.names:
-                key = _key(alias)
-                if key:
-                    self.by_alias.setdefault(key, c)
-        # A cast entry "Bill Gorton" is also "Bill" and "Gorton", unless another
-        # character could be meant.
-        parts: dict[str, set[str]] = {}
-        for c in characters:
-            for alias in c.names:
-                for part in _name_parts(alias):
-                    parts.setdefault(part, set()).add(c.name)
-        by_name = {c.name: c for c in characters}
-
-        def called_mister(name: str, part: str) -> bool:
-            return f"Mr. {part}" in by_name[name].names or f"Mr {part}" in by_name[name].names
-
-        # A first name several characters share ("Charles" Musgrove, Hayter) names no
-        # one for sure; in a tag ("cried Charles") the context picks among them.
-        self.shared: dict[str, tuple[str, ...]] = {}
-        for part, owners in parts.items():
-            if len(owners) > 1:
-                # A bare surname shared by a family is the one called "Mr. Denham".
-                misters = {n for n in owners if called_mister(n, part)}
-                if len(misters) != 1 and part not in self.by_alias:
-                    self.shared[part] = tuple(sorted(misters or owners))
-                owners = misters
-            if len(owners) != 1:
-                continue
-            owner = by_name[next(iter(owners))]
-            bare = self.by_alias.get(part)
-            if bare is None:
-                self.by_alias[part] = owner
-            elif (bare is not owner and set(bare.names) == {part} and bare.gender != "female"
-                  and called_mister(owner.name, part)):
-                # A cast that lists "Bounderby" on its own, with no gender or aliases,
-                # beside "Josiah Bounderby" called "Mr. Bounderby", lists one man twice
-                # (corpus annotations do): "said Bounderby" is Mr. Bounderby.
-                self.by_alias[part] = owner
-        # "said the Admiral" is Admiral Croft, the one the cast calls Admiral; with two
-        # captains, "the captain" is one of them.
-        ranked: dict[str, set[str]] = {}
-        for c in characters:
-            for alias in c.names:
-                rank = alias.split()[0].rstrip(".").lower()
-                if len(alias.split()) > 1 and rank in _RANKS:
-                    ranked.setdefault(f"the {_RANKS[rank]}", set()).add(c.name)
-        for role, owners in ranked.items():
-            if role in self.by_alias:
-                continue
-            if len(owners) == 1:
-                self.by_alias[role] = by_name[next(iter(owners))]
-            else:
-                self.shared[role] = tuple(sorted(owners))
-        aliases = sorted(self.by_alias, key=len, reverse=True)
-        alternatives = "|".join(map(_alias_pattern, aliases)) or r"(?!x)x"
-        self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
-        named = sorted([*self.by_alias, *self.shared], key=len, reverse=True)
-        # "said the gallant Mr. Elton", "said the unnatural young Thomas Gradgrind"
-        who_pattern = r"(?:[Tt]he\s+(?:[a-z][\w-]*\s+){0,2}?(?=[A-Z]))??(?P<who>%s|[Hh]e|[Ss]he|I)"
-        # In a tag a role takes any article ("cried a looker-on" is The Looker-on); in
-        # other narration, "for a gentleman who had seen the world" is anyone.
-        who = who_pattern % ("|".join(_alias_pattern(a, in_tag=True) for a in named) or r"(?!x)x")
-        who_strict = who_pattern % ("|".join(map(_alias_pattern, named)) or r"(?!x)x")
-        # "Mr. Marvel began to make frantic dives" and "She said it to the Knave" are
-        # not tags; "said to him" is.
-        verb = (r"%s(?:\s+(?:out|up|back|again|aloud|on|in))?"
-                r"(?!\s+to\s+(?!him|her|them|me|us|the|his|its|my|our|your|their|a\b|an\b|one|each|every|all|some|no|[A-Z])[a-z])"
-                r"(?!\s+(?:it|so|nothing|something|this)\b)" % _VERB)
-        aux = r"(?:(?:had|would|then|again|now|only|also|presently|at\s+once|at\s+last)\s+)*"
-        inverted = r"%s(?:\s+\w+ly)?\s+%s" % (verb, who)
-        # "Mara said", "Mara had then said", "Polina forced herself to say"
-        direct = r"%s(?:,?\s+\w+ly,?)?\s+(?:%s|(?:[a-z]+\s+){1,2}?to\s+)%s" % (who, aux, verb)
-        # "... ," was Emma's reply / came Harry's answer / Emma's remark was: "..."
-        owned = r"%s(?:'s|\u2019s)\s+(?:\w+\s+){0,2}?(?:%s)" % (who, _SPEECH_NOUNS)
-        # "... ," was his short, full answer.
-        possessive_after = r"(?:was|were|came)\s+(?:%s|(?P<his>[Hh]is|[Hh]er)\s+(?:[\w-]+,?\s+){0,3}?(?:%s)\b)" % (
-            owned, _SPEECH_NOUNS)
-        # Right after a closing mark: "said Mara", "Mara said", "said he", "she went on".
-        self.tag_after = re.compile(
-            r"^[\s,;:.!?\u2014\-]*(?:%s|%s|%s)\b"
-            % (inverted, direct.replace("?P<who>", "?P<who2>"), possessive_after.replace("?P<who>", "?P<who3>"))
-        )
-        # Before an opening mark: "... and Mara said quietly:", "said Mara,".
-        # "Mary's declaration was," / "Mary's reproach of" / "the burst of Emma's feelings:"
-        self.tag_direct = re.compile(r"(?:%s\b|%s(?:\s+(?:was|were|of)\b|\s*(?:[:,]|--|\u2014)\s*$))"
-                                     % (direct, owned.replace("?P<who>", "?P<who2>")))
-        self.tag_inverted = re.compile(r"^(?:and\s+|then\s+|but\s+)?%s\b" % inverted)
-        # "Then the Queen, quite out of breath, turned and said to Alice," names the Queen.
-        self.first_who = re.compile(
-            r"(?<!\bto\s)(?<!\bat\s)(?<!\bof\s)(?<!\bwith\s)(?<!\btowards\s)(?<!\bfrom\s)(?<!\bfor\s)(?<!\bupon\s)\b%s\b"
-            % who_strict
-        )
-        self.tag_closing = re.compile(
-            r"^(?:\S+\s+){0,3}?%s\s+(?:\w+ly\s+)?%s(?:\s+(?:again|aloud|\w+ly))?[.!]\s*$" % (who, _TALK)
-        )
-        self.any_who = re.compile(r"\b%s\b" % who_strict)
-        self.speech_verb = re.compile(r"\b%s\b" % _VERB)
-        self.other_after = re.compile(
-            r"^[\s,;:.!?\u2014\-]*(?:(?:%s)\s+(?:the|his|her|my|a|an|its|their|our)\s+(?:\w+\s+)?(?P<noun>\w+)"
-            r"|(?:the|his|her|my|a)\s+(?:\w+\s+)?(?P<noun2>\w+)\s+(?:%s))\b"
-            % (_VERB, _VERB)
-        )
-        # A beat's subject: "A policeman came in" need not be The Policeman.
-        beat_who = r"(?:[Tt]he\s+)?(?P<who>%s)" % alternatives
-        self.subject = re.compile(r"(?:^|[.!?;]\s+|\u2014\s*)(?:%s|(?P<pronoun>He|She|he|she))\b" % beat_who)
-
-    def character(self, alias: str) -> Character | None:
-        key = _key(alias)
-        found = self.by_alias.get(key)
-        if found is None and key.split(" ", 1)[0] in _ARTICLES:
-            # A tag's "said a Voice" is The Voice, unless the cast has A Voice too.
-            rest = key.split(" ", 1)[1]
-            found = next((self.by_alias[k] for k in (f"the {rest}", f"a {rest}", f"an {rest}") if k in self.by_alias), None)
-        return found
-
-
-def _key(alias: str) -> str:
-    words = alias.split()
-    if words and words[0].lower() in _ARTICLES:
-        return " ".join(words).lower()
-    return " ".join(words)
-
-
-def _name_parts(alias: str) -> list[str]:
-    """First and last word of a personal name ("Bill Gorton"), titles and particles left out."""
-    words = alias.split()
-    if len(words) < 2 or words[0].lower() in _ARTICLES:
-        return []
-    while words and (words[0].rstrip(".").lower() in _TITLES or "." in words[0]):
-        words = words[1:]
-    candidates = [words[0], words[-1]] if words else []
-    return [w for w in candidates if w[:1].isupper() and len(w) > 2 and w.isalpha() and w.lower() not in _TITLES]
-
-
-def _alias_pattern(alias: str, in_tag: bool = False) -> str:
-    """Names match case-sensitively (Will is not will); a descriptive alias ("The
-    Dormouse", "A Waiter") matches in any case, as narration writes "said the dormouse".
-    In a tag it takes any article ("said a Voice" is The Voice); in narration "a
-    policeman" may be anyone."""
-    words = alias.split()
-    if words[0].lower() in _ARTICLES:
-        article = r"(?:the|an?)" if in_tag else re.escape(words[0])
-        return r"(?i:%s\s+%s)" % (article, r"\s+".join(map(re.escape, words[1:])))
-    return r"\s+".join(map(re.escape, words))
-
-
 class Document:
     """A script prepared for attribution: turns, mentions and the first-person narrator."""
 
@@ -304,7 +62,7 @@ class Document:
         self.script = script
         self.characters = characters
         self.by_name = {c.name: c for c in characters}
-        self.names = _Names(characters)
+        self.names = Names(characters)
         self.segments: list[Segment] = list(script.segments())
         text = script.work.text if script.work is not None else None
         self._index_mentions(text)
@@ -315,7 +73,7 @@ class Document:
             if turn.tag and turn.tag[0] == "name":
                 self.tag_count[turn.tag[1]] = self.tag_count.get(turn.tag[1], 0) + 1
         self.narrator = self._find_narrator()
-        self._last_context: _TurnContext | None = None
+        self._last_context: TurnContext | None = None
 
     # -- mentions -------------------------------------------------------------------
 
@@ -387,13 +145,13 @@ class Document:
                 continue
             tag = self._tag(i)
             t = quote_turn.get(s.quote) if s.quote is not None else None
-            if t is not None and _names_other(tag, self.turns[t].tag):
+            if t is not None and names_other(tag, self.turns[t].tag):
                 # '"Anything else?" Matthew took his courage in both hands and replied:
                 # "Well now..."' reads like one interrupted quotation, but is two speakers.
                 t = None
             if t is None and self.turns:
                 last = self.turns[-1]
-                if last.last_paragraph == s.paragraph and not _names_other(tag, last.tag):
+                if last.last_paragraph == s.paragraph and not names_other(tag, last.tag):
                     t = len(self.turns) - 1
             if t is None:
                 self.turns.append(Turn([], s.paragraph, s.paragraph, s.scene, s.start, s.end))
@@ -454,19 +212,19 @@ class Document:
         if after is not None and after.kind != DIALOGUE:
             m = self.names.tag_after.match(after.text)
             if m:
-                return self._who(_tagged(m))
+                return self._who(tagged(m))
             m = self.names.other_after.match(after.text)
             if m:
-                return ("other", _NOUN_GENDER.get((m.group("noun") or m.group("noun2")).lower(), "unknown"))
+                return ("other", NOUN_GENDER.get((m.group("noun") or m.group("noun2")).lower(), "unknown"))
         before = segs[i - 1] if i > 0 and segs[i - 1].paragraph == s.paragraph else None
         if before is None and i > 0 and segs[i - 1].paragraph == s.paragraph - 1:
             # A paragraph of narration that ends introducing the speech ("Mr Shepherd
             # presumed to say--", "Lady Catherine observed:") tags the quote below it.
-            if segs[i - 1].text.rstrip().endswith(_INTRODUCING):
+            if segs[i - 1].text.rstrip().endswith(INTRODUCING):
                 before = segs[i - 1]
             elif all(segs[j].kind != DIALOGUE for j in self.paragraph_segments.get(s.paragraph - 1, ())):
                 # "... without her. Mrs Musgrove interposed." ends by naming who speaks next.
-                m = self.names.tag_closing.search(_last_sentence(segs[i - 1].text))
+                m = self.names.tag_closing.search(last_sentence(segs[i - 1].text))
                 if m:
                     return self._who(m.group("who"))
         if before is not None and before.kind != DIALOGUE:
@@ -480,8 +238,8 @@ class Document:
                     # said, in a rather offended tone, "Hm!..."': the narration ends by
                     # leading someone else into the second part.
                     lead = self._leads_in(before.text, m.end())
-                    return self._who(lead or _tagged(m))
-            who = self._tag_before(_last_sentence(before.text))
+                    return self._who(lead or tagged(m))
+            who = self._tag_before(last_sentence(before.text))
             if who:
                 return self._who(who)
         return None
@@ -490,7 +248,7 @@ class Document:
         matches = list(self.names.tag_direct.finditer(sentence))
         if matches and len(sentence[matches[-1].end():].split()) <= 8:
             return matches[-1].group("who") or matches[-1].group("who2")
-        introducing = sentence.rstrip().endswith(_INTRODUCING)
+        introducing = sentence.rstrip().endswith(INTRODUCING)
         if introducing:
             verbs = list(self.names.speech_verb.finditer(sentence))
             if verbs:
@@ -505,7 +263,7 @@ class Document:
                 m = self.names.first_who.search(sentence)
                 if m:
                     return m.group("who")
-            m = _VOICE.search(sentence)
+            m = VOICE.search(sentence)
             if m:
                 return "he" if m.group(1).lower() == "his" else "she"
         return None
@@ -517,7 +275,7 @@ class Document:
         if not verbs:
             return None
         rest = narration[verbs[-1].end():]
-        if len(rest.split()) > 6 or not (rest.strip() == "" or narration.rstrip().endswith(_INTRODUCING)):
+        if len(rest.split()) > 6 or not (rest.strip() == "" or narration.rstrip().endswith(INTRODUCING)):
             return None
         return self._last_subject(narration, verbs[-1].start(), start)
 
@@ -534,7 +292,7 @@ class Document:
                 if self.names.speech_verb.match(sentence, m.end() + 3):
                     named.append(m.group("who"))
                 continue
-            if any(_SUBJECT_BEFORE.search(sentence, 0, p) or not sentence[:p].strip() for p in (m.start(), m.start("who"))):
+            if any(SUBJECT_BEFORE.search(sentence, 0, p) or not sentence[:p].strip() for p in (m.start(), m.start("who"))):
                 named.append(m.group("who"))
             elif re.match(r",\s+who\b", sentence[m.end():end]):
                 # "a long argument with the Lory, who at last turned sulky, and would only say,"
@@ -542,7 +300,7 @@ class Document:
         if not named:
             return None
         last = named[-1]
-        gender = _SUBJECT_PRONOUNS.get(last.lower())
+        gender = SUBJECT_PRONOUNS.get(last.lower())
         if gender:
             for who in reversed(named[:-1]):
                 c = self.names.character(who)
@@ -555,12 +313,12 @@ class Document:
             return None
         if who == "I":
             return ("I", "")
-        if who.lower() in _SUBJECT_PRONOUNS:
-            return ("pronoun", _SUBJECT_PRONOUNS[who.lower()])
+        if who.lower() in SUBJECT_PRONOUNS:
+            return ("pronoun", SUBJECT_PRONOUNS[who.lower()])
         c = self.names.character(who)
         if c is not None:
             return ("name", c.name)
-        shared = self.names.shared.get(_key(who))
+        shared = self.names.shared.get(name_key(who))
         return ("one of", shared) if shared else None
 
     # -- narrator -------------------------------------------------------------------
@@ -655,7 +413,7 @@ class Document:
             out.append((name, f))
         return out
 
-    def _context(self, t: int) -> "_TurnContext":
+    def _context(self, t: int) -> "TurnContext":
         """What turn t's features need that does not depend on the speakers decided before
         it: worked out once per turn, however many histories decide() keeps."""
         if self._last_context is not None and self._last_context.t == t:
@@ -693,7 +451,7 @@ class Document:
         if turn.tag and turn.tag[0] == "one of":
             pool_head.extend(turn.tag[1])
         pool_head += [subject, *tag_gender_order[:2], *para_names]
-        self._last_context = _TurnContext(
+        self._last_context = TurnContext(
             t=t,
             recent=recent,
             after_names=after_names,
@@ -744,7 +502,7 @@ class Document:
         and the gender of the pronoun it was found through (None for a name)."""
         for m in self.names.subject.finditer(narration):
             if m.group("pronoun"):
-                gender = _SUBJECT_PRONOUNS[m.group("pronoun").lower()]
+                gender = SUBJECT_PRONOUNS[m.group("pronoun").lower()]
                 return next((n for n in recent if self.by_name[n].gender == gender), None), gender
             c = self.names.character(m.group("who"))
             if c is not None:
@@ -789,18 +547,8 @@ class Document:
         return None
 
 
-
-def _tagged(m: re.Match) -> str | None:
-    """Who a tag_after match names: "said Mara", "Mara said", "was Mara's reply", "was
-    his answer" (he)."""
-    his = m.group("his")
-    if his:
-        return "he" if his.lower() == "his" else "she"
-    return m.group("who") or m.group("who2") or m.group("who3")
-
-
 @dataclass
-class _TurnContext:
+class TurnContext:
     """The history-independent facts of one turn (see Document._context)."""
 
     t: int
@@ -831,109 +579,3 @@ class _TurnContext:
             last = self.document._last_mention_before(name, self.start)
             self.distances[name] = math.log1p(self.start - last if last is not None else 10**6) / 10
         return self.distances[name]
-
-
-def _names_other(tag, other) -> bool:
-    """Two tags that cannot be one speaker's: two different ones, one of them a name."""
-    return bool(tag and other and tag != other and "name" in (tag[0], other[0]))
-
-
-# What comes before a name in subject position: a clause boundary, a conjunction or an adverb.
-_SUBJECT_BEFORE = re.compile(
-    r"(?:[,;:(\u2014\u2013-]|\b(?:and|but|for|that|when|while|till|until|then|as|so|whereupon|before|after|if|though|"
-    r"although|because|since|once|now|not|soon|presently|last|again|also|here|there|\w+ly))\s*$"
-)
-
-
-_SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bM)[.!?][\"')\]]*\s+")
-
-
-# "... at his first words," before a quotation: whose words it is.
-_VOICE = re.compile(r"\b(his|her|His|Her)\s+(?:\w+\s+)?(?:words|voice|reply|answer|question|tone|response)\b")
-
-
-def _last_sentence(text: str) -> str:
-    ends = list(_SENTENCE_END.finditer(text))
-    return text[ends[-1].end():] if ends else text
-
-
-@lru_cache(maxsize=1)
-def load_weights() -> tuple[float, ...]:
-    data = json.loads(resources.files("ficaudio").joinpath("data/attribution_weights.json").read_text())
-    if tuple(data["features"]) != FEATURES:
-        raise RuntimeError("attribution_weights.json was trained on other features; retrain it")
-    return tuple(data["weights"])
-
-
-def _allowed(doc: Document, turn: Turn, cands) -> list[int]:
-    """The candidates a turn's tag and quotes leave possible (indices into cands)."""
-    tag = turn.tag
-    if tag and tag[0] == "name":
-        # A tag that names the speaker outweighs every softer signal.
-        return [i for i, (c, _) in enumerate(cands) if c == tag[1]]
-    if tag and tag[0] == "one of":
-        return [i for i, (c, _) in enumerate(cands) if c in tag[1]]
-    # "he stammered", "said her mother": not a line for the other gender; "Come here,
-    # Cy." is not Cy's. Whatever else points there.
-    gender = tag[1] if tag and tag[0] == "pronoun" else None if tag else turn.tag_other
-    addressed = turn.addressed if not (tag and tag[0] == "I") else frozenset()
-    rules = [lambda c: c not in addressed]
-    if gender in ("male", "female"):
-        rules.append(lambda c: doc.by_name[c].gender in (gender, "unknown"))
-    while rules:
-        allowed = [i for i, (c, _) in enumerate(cands) if all(rule(c) for rule in rules)]
-        if allowed:
-            return allowed
-        rules.pop(0)
-    return []
-
-
-def decide(doc: Document, weights, beam: int = _BEAM) -> list[tuple[str | None, float]]:
-    """Speaker and confidence of every turn. Turn-taking makes each decision depend on
-    the last ones, so the likeliest few histories are kept, not just one: a slip early in
-    an exchange need not carry through it."""
-    # A state: (log-likelihood, the last three speakers newest first, back-pointer).
-    states = [(0.0, (), None)]
-    for t, turn in enumerate(doc.turns):
-        grown: dict[tuple, tuple] = {}
-        for likelihood, recent, node in states:
-            cands = doc.features(t, {t - 1 - j: name for j, name in enumerate(recent)})
-            if not cands:
-                options = [(None, 0.0, likelihood)]
-            else:
-                scores = [sum(w * x for w, x in zip(weights, f)) for _, f in cands]
-                top = max(scores)
-                total = sum(math.exp(s - top) for s in scores)
-                allowed = _allowed(doc, turn, cands) or [scores.index(top)]
-                within = math.log(sum(math.exp(scores[i] - top) for i in allowed))
-                options = [(cands[i][0], math.exp(scores[i] - top) / total, likelihood + scores[i] - top - within)
-                           for i in allowed]
-            for name, confidence, score in options:
-                key = ((name,) + recent)[:3]
-                if key not in grown or grown[key][0] < score:
-                    grown[key] = (score, key, (name, confidence, node))
-        states = sorted(grown.values(), key=lambda state: -state[0])[:beam]
-    out = []
-    node = states[0][2] if states else None
-    while node is not None:
-        out.append(node[:2])
-        node = node[2]
-    return out[::-1]
-
-
-def attribute(script: Script, cast: Cast) -> Script:
-    """Fill in the speaker of every dialogue segment, with a confidence in [0, 1]."""
-    characters = cast.characters
-    if not characters:
-        from .discover import discover
-
-        characters = discover(script)
-    if not characters:
-        return script
-    doc = Document(script, characters)
-    decisions = decide(doc, load_weights())
-    segments = list(doc.segments)
-    for turn, (name, confidence) in zip(doc.turns, decisions):
-        for i in turn.segments:
-            segments[i] = replace(segments[i], speaker=name or UNKNOWN, confidence=round(confidence, 3))
-    return replace(script.replace_segments(segments), characters=tuple(characters))
