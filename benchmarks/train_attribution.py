@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import attribution as bench  # noqa: E402
 
-from ficaudio.attribution import FEATURES, Document, decide  # noqa: E402
+from ficaudio.attribution import FEATURES, Document, decide, speakers  # noqa: E402
 from ficaudio.ingest import ingest, parse_text  # noqa: E402
 from ficaudio.model import DIALOGUE  # noqa: E402
 from ficaudio.split import split  # noqa: E402
@@ -139,13 +139,9 @@ def train(novels, stories=()) -> np.ndarray:
 
 
 def score_doc(doc: Document, gold, weights) -> list:
-    decisions = decide(doc, weights)
-    speaker = {}
-    for turn, (name, _) in zip(doc.turns, decisions):
-        for i in turn.segments:
-            speaker[i] = name or "Unknown"
+    decided = speakers(doc, weights)
     segments = [
-        {"kind": s.kind, "speaker": speaker.get(i, "Narrator"), "start": s.start, "end": s.end}
+        {"kind": s.kind, "speaker": decided.get(i, ("Narrator", 1.0))[0], "start": s.start, "end": s.end}
         for i, s in enumerate(doc.segments) if s.kind == DIALOGUE
     ]
     return bench.score({"chapters": [{"segments": segments}]}, gold)

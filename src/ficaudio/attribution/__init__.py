@@ -26,22 +26,30 @@ from dataclasses import replace
 
 from ..discover import discover
 from ..lexicon import SPEECH_VERBS  # noqa: F401
-from ..model import UNKNOWN, Script
+from ..model import NARRATOR, UNKNOWN, Script
 from ..voices import Cast
 from .document import FEATURES, Document, Turn  # noqa: F401
 from .ranker import decide, load_weights
 
+# How sure the cues for "nobody says this aloud" are (a sign, a typed text message).
+UNSPOKEN_CONFIDENCE = 0.8
+
 def attribute(script: Script, cast: Cast) -> Script:
     """Fill in the speaker of every dialogue segment, with a confidence in [0, 1]."""
-    characters = cast.characters
-    if not characters:
-        characters = discover(script)
+    characters = cast.characters or discover(script)
     if not characters:
         return script
     doc = Document(script, characters)
-    decisions = decide(doc, load_weights())
     segments = list(doc.segments)
-    for turn, (name, confidence) in zip(doc.turns, decisions):
-        for i in turn.segments:
-            segments[i] = replace(segments[i], speaker=name or UNKNOWN, confidence=round(confidence, 3))
+    for i, (name, confidence) in speakers(doc, load_weights()).items():
+        segments[i] = replace(segments[i], speaker=name, confidence=round(confidence, 3))
     return replace(script.replace_segments(segments), characters=tuple(characters))
+
+
+def speakers(doc: Document, weights) -> dict[int, tuple[str, float]]:
+    """Speaker and confidence of each dialogue segment (by index into doc.segments)."""
+    out = {i: (NARRATOR, UNSPOKEN_CONFIDENCE) for i in doc.unspoken}
+    for turn, (name, confidence) in zip(doc.turns, decide(doc, weights)):
+        for i in turn.segments:
+            out[i] = (name or UNKNOWN, confidence)
+    return out

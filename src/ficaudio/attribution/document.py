@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from ..lexicon import SUBJECT_PRONOUNS
 from ..model import DIALOGUE, Script, Segment
 from ..voices import Character
+from .narrator import FIRST, SECOND, pov_tag_names, reader_of, story_person
+from .speech import is_unspoken
 from .tags import (INTRODUCING, NOUN_GENDER, SUBJECT_BEFORE, VOICE, Names, last_sentence, name_key,
                    names_other, tagged)
 
@@ -32,6 +34,7 @@ FEATURES = (
 )
 
 
+_POV_SUBJECT = {FIRST: r"\bI\b", SECOND: r"(?:^|[.!?;:,]\s+|\b(?:and|but|then|as|when|so|until|while)\s+)[Yy]ou\b"}
 _NEAR_SEGMENTS = 3  # narration segments either side of a turn that can describe it
 _MENTION_REACH = 400  # name mentions looked through before or after a turn, at most
 
@@ -64,8 +67,11 @@ class Document:
         self.by_name = {c.name: c for c in characters}
         self.names = Names(characters)
         self.segments: list[Segment] = list(script.segments())
-        text = script.work.text if script.work is not None else None
+        work = script.work
+        text = work.text if work is not None else None
         self._index_mentions(text)
+        self.fic_tags = tuple(work.tags + work.relationships + work.characters) if work is not None else ()
+        self.person = story_person([s.text for s in self.segments if s.kind != DIALOGUE], self.fic_tags)
         self._build_turns()
         # How often each character is named in a tag: who talks in this story.
         self.tag_count: dict[str, int] = {}
@@ -73,6 +79,8 @@ class Document:
             if turn.tag and turn.tag[0] == "name":
                 self.tag_count[turn.tag[1]] = self.tag_count.get(turn.tag[1], 0) + 1
         self.narrator = self._find_narrator()
+        # A first-person narrator's paragraphs say "I"; a reader-insert's say "you".
+        self.pov_pattern = re.compile(_POV_SUBJECT[self.person]) if self.person in _POV_SUBJECT else None
         self._last_context: TurnContext | None = None
 
     # -- mentions -------------------------------------------------------------------
@@ -140,8 +148,10 @@ class Document:
         self.turns: list[Turn] = []
         self.turn_of_segment: dict[int, int] = {}
         quote_turn: dict[int, int] = {}
+        # Quoted text nobody says aloud (a sign, a typed message) is no one's turn.
+        self.unspoken: set[int] = {i for i, s in enumerate(segs) if s.kind == DIALOGUE and self._unspoken(i)}
         for i, s in enumerate(segs):
-            if s.kind != DIALOGUE:
+            if s.kind != DIALOGUE or i in self.unspoken:
                 continue
             tag = self._tag(i)
             t = quote_turn.get(s.quote) if s.quote is not None else None
@@ -180,6 +190,21 @@ class Document:
                 for j in near
                 if segs[j].kind != DIALOGUE and turn.paragraph <= segs[j].paragraph <= turn.last_paragraph
             )
+
+    def _unspoken(self, i: int) -> bool:
+        segs = self.segments
+        s = segs[i]
+        same = self.paragraph_segments[s.paragraph]
+
+        def narration_at(j: int) -> str:
+            return segs[j].text if 0 <= j < len(segs) and j in same and segs[j].kind != DIALOGUE else ""
+
+        alone = all(segs[j].kind == DIALOGUE for j in same)
+        above = " ".join(segs[j].text for j in self.paragraph_segments.get(s.paragraph - 1, ())
+                         if segs[j].kind != DIALOGUE)
+        continues = (i >= 2 and i - 2 in same and segs[i - 2].kind == DIALOGUE and segs[i - 2].quote == s.quote) or (
+            i >= 1 and i - 1 in same and segs[i - 1].kind == DIALOGUE)
+        return is_unspoken(s.text, narration_at(i - 1), narration_at(i + 1), above, alone, continues)
 
     def _build_conversations(self) -> None:
         """Two narration-only paragraphs, a scene break or a chapter end part conversations.
@@ -311,8 +336,10 @@ class Document:
     def _who(self, who: str | None):
         if who is None:
             return None
-        if who == "I":
+        if who == "I" or (who in ("you", "You") and self.person == SECOND):
             return ("I", "")
+        if who in ("you", "You"):
+            return None
         if who.lower() in SUBJECT_PRONOUNS:
             return ("pronoun", SUBJECT_PRONOUNS[who.lower()])
         c = self.names.character(who)
@@ -324,13 +351,17 @@ class Document:
     # -- narrator -------------------------------------------------------------------
 
     def _find_narrator(self) -> str | None:
-        """The first-person narrator: a text whose narration says "I" a lot, and the
-        character others address by name but the narration rarely names."""
-        narration = [s.text for s in self.segments if s.kind != DIALOGUE]
-        words = sum(len(t.split()) for t in narration) or 1
-        firsts = sum(len(re.findall(r"\b(?:I|me|my)\b", t)) for t in narration)
-        if firsts / words < 0.012:
+        """The character who tells the story: the reader of a reader-insert; for a
+        first-person story the one its POV tags name, else the one others address by
+        name but the narration rarely names."""
+        if self.person == SECOND:
+            return reader_of(self.characters)
+        if self.person != FIRST:
             return None
+        for who in pov_tag_names(self.fic_tags):
+            c = self.names.character(who) or self.names.character(who.split()[0])
+            if c is not None:
+                return c.name
         quoted: dict[str, int] = {}
         for _, name, in_quote in self.mentions:
             if in_quote:
@@ -467,7 +498,7 @@ class Document:
             conv_resolved=self._resolve_in_conversation(turn, gender, exclude) if gender else None,
             next_subject=self._next_paragraph_subject(turn, recent),
             tag_gender_order=tag_gender_order,
-            first_person_para=re.search(r"\bI\b", turn.narration) is not None,
+            first_person_para=self.pov_pattern is not None and self.pov_pattern.search(turn.narration) is not None,
             pool_head=pool_head,
             pool_tail=[*recent, *conv_named, *after_names[:3]],
             start=turn.start,
@@ -501,6 +532,11 @@ class Document:
         """The character who is the subject of a sentence of the narration (the beat),
         and the gender of the pronoun it was found through (None for a name)."""
         for m in self.names.subject.finditer(narration):
+            pov = m.group("pov")
+            if pov:
+                if self.narrator and ((pov == "I") == (self.person == FIRST)) and self.person in (FIRST, SECOND):
+                    return self.narrator, None
+                continue
             if m.group("pronoun"):
                 gender = SUBJECT_PRONOUNS[m.group("pronoun").lower()]
                 return next((n for n in recent if self.by_name[n].gender == gender), None), gender

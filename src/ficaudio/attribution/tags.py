@@ -75,7 +75,7 @@ class Names:
         self.pattern = re.compile(r"(?<![\w.])(%s)(?![\w])" % alternatives)
         named = sorted([*self.by_alias, *self.shared], key=len, reverse=True)
         # "said the gallant Mr. Elton", "said the unnatural young Thomas Gradgrind"
-        who_pattern = r"(?:[Tt]he\s+(?:[a-z][\w-]*\s+){0,2}?(?=[A-Z]))??(?P<who>%s|[Hh]e|[Ss]he|I)"
+        who_pattern = r"(?:[Tt]he\s+(?:[a-z][\w-]*\s+){0,2}?(?=[A-Z]))??(?P<who>%s|[Hh]e|[Ss]he|I|[Yy]ou)"
         # In a tag a role takes any article ("cried a looker-on" is The Looker-on); in
         # other narration, "for a gentleman who had seen the world" is anyone.
         who = who_pattern % ("|".join(alias_pattern(a, in_tag=True) for a in named) or r"(?!x)x")
@@ -121,7 +121,8 @@ class Names:
         )
         # A beat's subject: "A policeman came in" need not be The Policeman.
         beat_who = r"(?:[Tt]he\s+)?(?P<who>%s)" % alternatives
-        self.subject = re.compile(r"(?:^|[.!?;]\s+|\u2014\s*)(?:%s|(?P<pronoun>He|She|he|she))\b" % beat_who)
+        self.subject = re.compile(r"(?:^|[.!?;]\s+|\u2014\s*)(?:%s|(?P<pronoun>He|She|he|she)|(?P<pov>I|You|you))\b"
+                                  % beat_who)
 
     def character(self, alias: str) -> Character | None:
         key = name_key(alias)

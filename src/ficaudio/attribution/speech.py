@@ -1,0 +1,113 @@
+"""Speech or not: quoted text that nobody says aloud.
+
+Fan fiction quotes a great deal that no one speaks: a text message typed and sent, a shop
+sign, a label, a banner, a card, a song's title, a scare quote. Those stay with the
+narrator. The cues are the narration around the quotation: the thing it is written on
+or the act of writing it ("the sign said", "he types", "a sticker on the lid ... :"),
+and, for a quotation standing alone, how a typed message looks (all lower case, text
+speak) beside a phone in the narration. Reading aloud ("she read it out") is speech.
+"""
+
+from __future__ import annotations
+
+import re
+
+# What text is written on or in.
+_MEDIUM = (r"sign|signs|signage|board|chalkboard|whiteboard|blackboard|banner|card|business\s+card|note|notes|label|"
+           r"labels|sticker|screen|text|texts|message|messages|notification|notifications|caption|headline|poster|"
+           r"placard|plaque|t-shirt|shirt|mug|stencil|stencilled|stenciled|handwriting|capitals|letters|marker|"
+           r"ink|ballpoint|biro|felt-tip|piping|icing|ribbon|menu|tag|email|e-mail|subject\s+line|post|tweet|"
+           r"preview|previews|chat|dm|group\s+chat|window|door|lid|box|jar|jars|envelope|postcard|register|"
+           r"ledger|receipt|printout|flyer|leaflet|noticeboard|notice|sash|sashes|badge|tattoo|graffiti|scrawl|"
+           r"inscription|engraving|billboard|marquee|display|phone|cover|spine|page|paper")
+# Writing, typing, sending, or text being displayed.
+_WRITE = (r"typed|types|typing|type|texted|texts|texting|text|wrote|writes|writing|written|scrawled|scrawls|"
+          r"scribbled|scribbles|printed|prints|stenciled|stencilled|painted|chalked|sent|sends|send|hit\s+send|"
+          r"hits\s+send|pinged|buzzed|buzzes|lit\s+up|lights\s+up|flashed|flashes|popped\s+up|pops\s+up|"
+          r"reads|read|reading|said|says|declared|declares|announced|announces|proclaimed|proclaims|insisted|"
+          r"insists|spelled|spelt|spells|deleted|deletes|delete|replied|replies|responded|responds")
+_ALOUD = re.compile(r"\b(?:aloud|out\s+loud|read(?:s|ing)?\s+(?:it|them|this|that)\s+(?:to|out|off)|"
+                    r"read(?:s|ing)?\s+out|voice|says?\s+(?:it|them)\s+out|reads?\s+off)\b", re.I)
+# Things that carry nothing but writing: a quote they lead into is written, whatever it says.
+_STRONG_MEDIUM = re.compile(r"\b(?:sign|signs|chalkboard|whiteboard|blackboard|banner|label|labels|sticker|card|"
+                            r"caption|poster|placard|plaque|ribbon|t-shirt|shirt|stencil|letters|capitals|"
+                            r"handwriting|marker|ink|ballpoint|piping|icing|notification|inscription)\b", re.I)
+# The clause ends on writing it: "He types", "she texted back", "I wrote".
+_WRITTEN_INTO = re.compile(r"\b(?:typed|types|texted|texts|wrote|writes|scrawled|scrawls|scribbled|scribbles|"
+                           r"messaged|messages|tweeted|posted|posts)(?:\s+(?:back|out|quickly|again|fast|slowly|one-handed))?"
+                           r"\s*[:,]?\s*$", re.I)
+_MEDIUM_WORD = re.compile(r"\b(?:%s)\b" % _MEDIUM, re.I)
+_WRITE_WORD = re.compile(r"\b(?:%s)\b" % _WRITE, re.I)
+# "It said", "the sign insists", "which read", "that says": a thing, not a person, speaks.
+_THING_SAYS = re.compile(r"(?:\b(?:it|which|that)\s+(?:\w+ly\s+)?(?:%s)\b|\b(?:the|a|an|his|her|my|your|their|its)\s+"
+                         r"(?:[\w-]+\s+){0,2}?(?:%s)\s+(?:\w+ly\s+)?(?:%s)\b)" % (_WRITE, _MEDIUM, _WRITE), re.I)
+_TYPING = re.compile(r"\b(?:typed|types|typing|texted|texts|texting|thumbs|hit\s+send|hits\s+send|sends?\s+it|sent\s+it|"
+                     r"deletes?|deleted|backspace|screen|phone|buzz(?:ed|es)?|notification|unlocks?|lock\s+screen|"
+                     r"group\s+chat|the\s+chat|reply|replies|message|messages|text|texts)\b", re.I)
+_AFTER_TYPED = re.compile(r"^\W*(?:delete|deleted|send|sent|enter|backspace)\b", re.I)
+_TEXT_SPEAK = re.compile(r"\b(?:u|ur|pls|plz|omw|lol|lmao|btw|tho|idk|rn|ngl|tbh|wyd|hbu|omg|k|ok|ty|thx|bc|2nite|gr8)\b")
+_PERSON_TAG = re.compile(r"\b(?:he|she|they|I|you|(?!It\b|This\b|That\b|Which\b|The\b)[A-Z][a-z]+)\s+(?:\w+ly\s+)?(?:said|says|asked|asks|called|calls|"
+                         r"shouted|shouts|yelled|yells|whispered|whispers|murmured|murmurs|replied|replies|answered|"
+                         r"answers|muttered|mutters|told|tells)\b")
+
+
+def looks_typed(quote: str) -> bool:
+    """All lower case, text speak, or shouting in capitals with no one shouting."""
+    letters = [ch for ch in quote if ch.isalpha()]
+    if not letters:
+        return False
+    if quote[:1].islower() or _TEXT_SPEAK.search(quote):
+        return True
+    return sum(ch.isupper() for ch in letters) / len(letters) > 0.9 and len(letters) > 3
+
+
+def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, alone: bool,
+                continues: bool = False) -> bool:
+    """Whether a quotation is text nobody says aloud. before/after: the narration of its
+    own paragraph just before and just after it; previous_paragraph: the narration of the
+    paragraph above; alone: the paragraph holds no narration; continues: the quotation
+    goes on from an earlier part ("I think," she said, "we go.")."""
+    near_before = _clause_before(before)
+    near_after = _clause_after(after)
+    typed = looks_typed(quote) and not continues
+    if _ALOUD.search(near_before) or _ALOUD.search(near_after):
+        return False
+    if _PERSON_TAG.search(near_after[:40]) or _PERSON_TAG.search(near_before[-40:]):
+        return False
+    if _THING_SAYS.search(near_before) or _THING_SAYS.search(near_after[:60]):
+        return True
+    if _AFTER_TYPED.match(after):
+        return True
+    if _WRITTEN_INTO.search(near_before):
+        return True  # "He types", "she texted back"
+    leads_in = near_before.rstrip().endswith((":", ","))
+    if leads_in or not near_before.strip():
+        if _MEDIUM_WORD.search(near_before) and _WRITE_WORD.search(near_before):
+            return True
+        if _TYPING.search(near_before) and (typed or near_before.rstrip().endswith(":")):
+            return True
+        if _STRONG_MEDIUM.search(near_before) and (near_before.rstrip().endswith(":") or typed):
+            return True  # "the label faced front:", "in June's own red marker,"
+        if _MEDIUM_WORD.search(near_before) and typed:
+            return True
+    if typed and _TYPING.search(before if before.strip() else _last_sentences(previous_paragraph)):
+        return True  # "Marnie's phone buzzed ... she looked anyway. 'left side's fine'"
+    return False
+
+
+_CLAUSE_BREAK = re.compile(r"[.!?;]\s+")
+
+
+def _clause_before(text: str) -> str:
+    """The sentence that runs into the quotation."""
+    parts = _CLAUSE_BREAK.split(text.rstrip())
+    return parts[-1] if parts else ""
+
+
+def _clause_after(text: str) -> str:
+    m = _CLAUSE_BREAK.search(text)
+    return text[: m.start()] if m else text
+
+
+def _last_sentences(text: str, n: int = 2) -> str:
+    return " ".join(_CLAUSE_BREAK.split(text.strip())[-n:])
