@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -41,7 +42,7 @@ FOLD_1_NOVELS = {"Emma", "Persuasion", "PrideAndPrejudice", "AlicesAdventuresInW
                  "DaisyMiller", "AnneOfGreenGables"}
 # A fan-fiction turn counts this many times a novel's in training: the set is small
 # beside PDNC, and it is the genre ficaudio is for.
-FANFIC_WEIGHT = 4.0
+FANFIC_WEIGHT = float(os.environ.get("FICAUDIO_FANFIC_WEIGHT", "4"))
 
 
 def load_novel(folder: Path):

@@ -31,10 +31,15 @@ FEATURES = (
     "narrator", "narrator_first_person_para", "narrator_no_narration", "no_narration_prev_2",
     "gender_unknown", "in_window_after_only", "conv_named", "conv_pronoun", "conv_pronoun_only",
     "next_tag_1", "next_tag_2",
+    "prev_para_subject", "resumes_prev_2", "self_named", "vocative_prev",
 )
 
 
 _POV_SUBJECT = {FIRST: r"\bI\b", SECOND: r"(?:^|[.!?;:,]\s+|\b(?:and|but|then|as|when|so|until|while)\s+)[Yy]ou\b"}
+# "I'm Tess", "My name is Tess Brennan", "This is Ruiz" (on the phone), "Irene Castellano. I called".
+_NAME = r"(?P<who>[A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)?)"
+_SELF_NAMING = re.compile(r"\b(?:I'm|I\u2019m|I am|[Mm]y name is|[Mm]y name's|[Nn]ame's|[Tt]his is)\s+%s(?=[\s.,!?\u2014]|$)"
+                          r"|^%s[.,]\s+I\b" % (_NAME, _NAME.replace("who", "who2")))
 _NEAR_SEGMENTS = 3  # narration segments either side of a turn that can describe it
 _MENTION_REACH = 400  # name mentions looked through before or after a turn, at most
 
@@ -440,6 +445,10 @@ class Document:
                 1.0 if ctx.conv_gendered == [name] else 0.0,
                 1.0 if ctx.next_1 == name else 0.0,
                 1.0 if ctx.next_2 == name else 0.0,
+                1.0 if ctx.prev_subject == name and not turn.tag else 0.0,
+                1.0 if ctx.resumes and name == prev_2 and adjacent_2 else 0.0,
+                1.0 if name in ctx.self_named else 0.0,
+                1.0 if adjacent_1 and name in ctx.called_by_previous else 0.0,
             ]
             out.append((name, f))
         return out
@@ -498,6 +507,10 @@ class Document:
             conv_resolved=self._resolve_in_conversation(turn, gender, exclude) if gender else None,
             next_subject=self._next_paragraph_subject(turn, recent),
             tag_gender_order=tag_gender_order,
+            prev_subject=self._previous_paragraph_subject(turn, recent),
+            resumes=turn.quote_text.lstrip().startswith(("\u2014", "\u2013", "-")),
+            self_named=self._self_named(turn.quote_text),
+            called_by_previous=self.turns[t - 1].addressed if t else frozenset(),
             first_person_para=self.pov_pattern is not None and self.pov_pattern.search(turn.narration) is not None,
             pool_head=pool_head,
             pool_tail=[*recent, *conv_named, *after_names[:3]],
@@ -544,6 +557,25 @@ class Document:
             if c is not None:
                 return c.name, None
         return None, None
+
+    def _previous_paragraph_subject(self, turn: Turn, recent: list[str]) -> str | None:
+        """Who the narration-only paragraph just above a turn is about ("Then Kaz drops
+        onto the bench next to my stall." before an untagged line)."""
+        indices = self.paragraph_segments.get(turn.paragraph - 1, ())
+        if not indices or any(self.segments[j].kind == DIALOGUE for j in indices):
+            return None
+        if self.segments[indices[0]].scene != self.segments[turn.segments[0]].scene:
+            return None
+        return self._subject(" ".join(self.segments[j].text for j in indices), recent)[0]
+
+    def _self_named(self, quote: str) -> frozenset:
+        """Who a quotation says it is: "I'm Tess Brennan", "This is Ruiz", "Irene Castellano. I called"."""
+        found = set()
+        for m in _SELF_NAMING.finditer(quote):
+            c = self.names.character(m.group("who") or m.group("who2"))
+            if c is not None:
+                found.add(c.name)
+        return frozenset(found)
 
     def _next_paragraph_subject(self, turn: Turn, recent: list[str]) -> str | None:
         """The first name that opens the next paragraph's narration, if it has no dialogue
@@ -602,6 +634,10 @@ class TurnContext:
     conv_resolved: str | None
     next_subject: str | None
     tag_gender_order: list[str]
+    prev_subject: str | None
+    resumes: bool
+    self_named: frozenset
+    called_by_previous: frozenset
     first_person_para: bool
     pool_head: list[str | None]
     pool_tail: list[str]
