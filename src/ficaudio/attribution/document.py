@@ -22,7 +22,7 @@ _WINDOW_BEFORE = 12
 _WINDOW_AFTER = 2
 _MAX_CANDIDATES = 10
 
-FEATURES = (
+SIGNALS = (
     "tag_name", "tag_pronoun_1", "tag_pronoun_2", "tag_I", "tag_other_gender",
     "beat_subject", "beat_pronoun_1", "para_mention", "para_mention_first", "next_para_subject",
     "in_quote", "addressed_by_prev",
@@ -33,6 +33,10 @@ FEATURES = (
     "next_tag_1", "next_tag_2",
     "prev_para_subject", "resumes_prev_2", "self_named", "vocative_prev",
 )
+# A quotation alone in its paragraph, with no narration at all, is read by turn-taking
+# and vocatives, not by who was named last; the ranker weighs each signal separately for
+# such bare turns and for turns with narration.
+FEATURES = SIGNALS + tuple(f"bare:{name}" for name in SIGNALS)
 
 
 _POV_SUBJECT = {FIRST: r"\bI\b", SECOND: r"(?:^|[.!?;:,]\s+|\b(?:and|but|then|as|when|so|until|while)\s+)[Yy]ou\b"}
@@ -381,7 +385,8 @@ class Document:
     # -- features -------------------------------------------------------------------
 
     def features(self, t: int, history) -> list[tuple[str, list[float]]]:
-        """Candidates of turn t with their feature vectors (FEATURES order). history[k]
+        """Candidates of turn t with their feature vectors (FEATURES order: the SIGNALS for a
+        turn with narration, then the same for a bare one, one half of them zero). history[k]
         is the speaker decided for turn k, for the last three turns before t (a list, or
         a mapping from turn index)."""
         turn = self.turns[t]
@@ -450,7 +455,8 @@ class Document:
                 1.0 if name in ctx.self_named else 0.0,
                 1.0 if adjacent_1 and name in ctx.called_by_previous else 0.0,
             ]
-            out.append((name, f))
+            zeros = [0.0] * len(f)
+            out.append((name, zeros + f if not turn.narration else f + zeros))
         return out
 
     def _context(self, t: int) -> "TurnContext":
