@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 
 from .lexicon import SPEECH_VERBS
 from .model import DIALOGUE, Script
+from .pov import READER, SECOND, reader_of, story_person
 from .voices import Character
 
 _TITLE_WORDS = (
@@ -49,13 +50,25 @@ _VERBS = "|".join(SPEECH_VERBS)
 
 def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
     """The characters of the story; character tags of the work (AO3, FanFicFare) come
-    first, with what the text tells about them (gender, other names) added."""
+    first, with what the text tells about them (gender, other names) added. The reader
+    of a reader-insert is a character too, "Y/N"."""
     found = _discover(script, limit)
-    if script.work is None or not script.work.characters:
-        return found
-    from .ingest import characters_from_tags
+    if script.work is not None and script.work.characters:
+        from .ingest import characters_from_tags
 
-    return merge_tagged(characters_from_tags(script.work), found)
+        found = merge_tagged(characters_from_tags(script.work), found)
+    return _with_reader(script, found)
+
+
+def _with_reader(script: Script, found: tuple[Character, ...]) -> tuple[Character, ...]:
+    if reader_of(found):
+        return found
+    work = script.work
+    tags = tuple(work.tags + work.relationships + work.characters) if work is not None else ()
+    narration = [s.text for s in script.segments() if s.kind != DIALOGUE]
+    if story_person(narration, tags) != SECOND:
+        return found
+    return (Character(READER, ("(Y/N)", "Reader"), "unknown"), *found)
 
 
 def merge_tagged(tagged, found) -> tuple[Character, ...]:

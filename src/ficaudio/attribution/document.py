@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ..lexicon import SUBJECT_PRONOUNS
 from ..model import DIALOGUE, Script, Segment
 from ..voices import Character
-from .narrator import FIRST, SECOND, pov_tag_names, reader_of, story_person
+from ..pov import FIRST, SECOND, pov_tag_names, reader_of, story_person
 from .speech import is_unspoken
 from .tags import (INTRODUCING, NOUN_GENDER, SUBJECT_BEFORE, VOICE, Names, last_sentence, name_key,
                    names_other, tagged)
@@ -133,7 +133,9 @@ class Document:
             after = quote[m.end():].lstrip()
             if (not before or before.endswith((",", "!", "?", ".", ";", "\u2014", "--"))) and after[:1] in (",", "!", "?", ".", ";", ""):
                 c = self.names.character(m.group(1))
-                if c is not None and (before or after[:1] == ","):
+                # "Brother Emrys. You have been very quiet." calls on Emrys too.
+                opens = not before and after[:1] in (".", "!", "?") and len(after) > 1
+                if c is not None and (before or after[:1] == "," or opens):
                     found.append(c.name)
         return found
 
@@ -153,6 +155,9 @@ class Document:
         for i, s in enumerate(segs):
             self.paragraph_segments.setdefault(s.paragraph, []).append(i)
         self.first_paragraph = min(self.paragraph_segments, default=0)
+        self.scene_start: dict[int, int] = {}
+        for s in segs:
+            self.scene_start.setdefault(s.scene, s.start)
         self.last_paragraph = max(self.paragraph_segments, default=0)
         self.turns: list[Turn] = []
         self.turn_of_segment: dict[int, int] = {}
@@ -496,7 +501,12 @@ class Document:
             pool_head.append(turn.tag[1])
         if turn.tag and turn.tag[0] == "one of":
             pool_head.extend(turn.tag[1])
-        pool_head += [subject, *tag_gender_order[:2], *para_names]
+        self_named = self._self_named(turn.quote_text)
+        called_by_previous = self.turns[t - 1].addressed if t else frozenset()
+        pool_head += [subject, *tag_gender_order[:2], *para_names, *sorted(self_named), *sorted(called_by_previous)]
+        # Everyone the scene's narration has named so far: in a long exchange the two
+        # speakers may not have been named for many paragraphs.
+        scene_named = self.recent_narration_mentions(turn.start, self.scene_start.get(turn.scene, 0))
         self._last_context = TurnContext(
             t=t,
             recent=recent,
@@ -515,11 +525,11 @@ class Document:
             tag_gender_order=tag_gender_order,
             prev_subject=self._previous_paragraph_subject(turn, recent),
             resumes=turn.quote_text.lstrip().startswith(("\u2014", "\u2013", "-")),
-            self_named=self._self_named(turn.quote_text),
-            called_by_previous=self.turns[t - 1].addressed if t else frozenset(),
+            self_named=self_named,
+            called_by_previous=called_by_previous,
             first_person_para=self.pov_pattern is not None and self.pov_pattern.search(turn.narration) is not None,
             pool_head=pool_head,
-            pool_tail=[*recent, *conv_named, *after_names[:3]],
+            pool_tail=[*recent, *conv_named, *after_names[:3], *scene_named],
             start=turn.start,
             document=self,
         )

@@ -20,6 +20,7 @@ _POV_TAG = re.compile(r"^(?:pov\s*[:\-]\s*)?(?P<who>.+?)(?:'s|\u2019s|s')?\s+(?:
 _POV_FIRST_TAG = re.compile(r"^pov\s*[:\-]?\s*(?P<who>[A-Z].+)$")
 _FIRST_PERSON_TAG = re.compile(r"\bfirst[\s-]person\b", re.I)
 _SECOND_PERSON_TAG = re.compile(r"\b(?:second[\s-]person|reader[\s-]?insert|x\s+reader|/\s*reader|y/n)\b", re.I)
+READER = "Y/N"  # what a reader-insert calls its reader, and so the reader's character
 # The names reader-inserts give the reader.
 READER_NAMES = {"y/n", "(y/n)", "reader", "you", "the reader", "y/n l/n", "(y/n) (l/n)"}
 
