@@ -37,6 +37,7 @@ SIGNALS = (
 # and vocatives, not by who was named last; the ranker weighs each signal separately for
 # such bare turns and for turns with narration.
 FEATURES = SIGNALS + tuple(f"bare:{name}" for name in SIGNALS)
+_AT = {name: i for i, name in enumerate(SIGNALS)}
 
 
 _POV_SUBJECT = {FIRST: r"\bI\b", SECOND: r"(?:^|[.!?;:,]\s+|\b(?:and|but|then|as|when|so|until|while)\s+)[Yy]ou\b"}
@@ -395,74 +396,139 @@ class Document:
         is the speaker decided for turn k, for the last three turns before t (a list, or
         a mapping from turn index)."""
         turn = self.turns[t]
+        past = self._past(t, history)
         ctx = self._context(t)
+        zeros = [0.0] * len(SIGNALS)
+        out = []
+        for name in self._pool(ctx, past):
+            f = list(self._static(t, name))
+            for i, value in self._historic(ctx, turn, name, past):
+                f[i] = value
+            out.append((name, zeros + f if not turn.narration else f + zeros))
+        return out
+
+    def scores(self, t: int, history, weights) -> list[tuple[str, float]]:
+        """The ranker's score of each candidate of turn t: what features() gives, dotted
+        with weights, but with the history-free part worked out once per turn."""
+        ctx = self._context(t)
+        bare = not self.turns[t].narration
+        active = weights[len(SIGNALS):] if bare else weights[: len(SIGNALS)]
+        if ctx.static_scores is None or ctx.scored_with is not weights:
+            ctx.static_scores, ctx.scored_with = {}, weights
+        past = self._past(t, history)
+        turn = self.turns[t]
+        out = []
+        for name in self._pool(ctx, past):
+            base = ctx.static_scores.get(name)
+            if base is None:
+                base = ctx.static_scores[name] = sum(w * x for w, x in zip(active, self._static(t, name)) if x)
+            out.append((name, base + sum(active[i] * value for i, value in self._historic(ctx, turn, name, past))))
+        return out
+
+    def _past(self, t: int, history) -> "_Past":
+        turn = self.turns[t]
         prev = [(k, history[k]) for k in range(t - 1, max(-1, t - 4), -1)
                 if self.turns[k].scene == turn.scene and history[k] is not None]
-        prev_names = [name for _, name in prev]
-        prev_1 = prev_names[0] if prev_names else None
-        prev_2 = next((n for n in prev_names[1:] if n != prev_1), None)
-        prev_3 = prev_names[2] if len(prev_names) > 2 else None
+        names = [name for _, name in prev]
+        prev_1 = names[0] if names else None
         adjacent_1 = bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph >= turn.paragraph - 1
-        adjacent_2 = adjacent_1 and t >= 2 and self.turns[t - 2].last_paragraph >= self.turns[t - 1].paragraph - 1
-        same_para_1 = bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph == turn.paragraph
-        addressed_prev = ctx.in_previous_quote if adjacent_1 else set()
+        return _Past(
+            names=names,
+            prev_1=prev_1,
+            prev_2=next((n for n in names[1:] if n != prev_1), None),
+            prev_3=names[2] if len(names) > 2 else None,
+            adjacent_1=adjacent_1,
+            adjacent_2=adjacent_1 and t >= 2 and self.turns[t - 2].last_paragraph >= self.turns[t - 1].paragraph - 1,
+            same_para_1=bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph == turn.paragraph,
+        )
 
+    def _pool(self, ctx: "TurnContext", past: "_Past") -> list[str]:
         pool: list[str] = []
-        for n in [*ctx.pool_head, *prev_names, *ctx.pool_tail]:
+        for n in [*ctx.pool_head, *past.names, *ctx.pool_tail]:
             if n and n not in pool:
                 pool.append(n)
         if self.narrator and self.narrator not in pool:
             pool.insert(min(len(pool), 3), self.narrator)
-        pool = pool[:_MAX_CANDIDATES]
+        return pool[:_MAX_CANDIDATES]
 
-        out = []
-        for name in pool:
-            c = self.by_name[name]
-            rank = ctx.recent.index(name) if name in ctx.recent else 99
-            f = [
-                1.0 if turn.tag and (turn.tag == ("name", name) or turn.tag[0] == "one of" and name in turn.tag[1]) else 0.0,
-                1.0 if ctx.tag_gender_order[:1] == [name] else 0.0,
-                1.0 if name in ctx.tag_gender_order[1:2] else 0.0,
-                1.0 if turn.tag and turn.tag[0] == "I" and name == self.narrator else 0.0,
-                1.0 if turn.tag_other not in (None, "unknown") and c.gender == turn.tag_other else 0.0,
-                1.0 if ctx.subject == name and not turn.tag else 0.0,
-                1.0 if ctx.subject == name and ctx.subject_by_pronoun and not turn.tag else 0.0,
-                1.0 if name in ctx.para_names else 0.0,
-                1.0 if ctx.para_names[:1] == [name] else 0.0,
-                1.0 if ctx.next_subject == name else 0.0,
-                1.0 if name in ctx.in_quote else 0.0,
-                1.0 if name in addressed_prev else 0.0,
-                1.0 if name == prev_1 else 0.0,
-                1.0 if name == prev_2 else 0.0,
-                1.0 if name == prev_1 and adjacent_1 else 0.0,
-                1.0 if name == prev_2 and adjacent_2 else 0.0,
-                1.0 if name == prev_1 and same_para_1 else 0.0,
-                1.0 if name == prev_3 else 0.0,
-                1.0 if rank == 0 else 0.0,
-                1.0 if rank == 1 else 0.0,
-                1.0 if rank == 2 else 0.0,
-                ctx.log_distance(name),
-                math.log1p(self.mention_count.get(name, 0)) / 5,
-                math.log1p(self.tag_count.get(name, 0)) / 5,
-                1.0 if name == self.narrator else 0.0,
-                1.0 if name == self.narrator and ctx.first_person_para else 0.0,
-                1.0 if name == self.narrator and not turn.narration else 0.0,
-                1.0 if name == prev_2 and adjacent_2 and not turn.narration else 0.0,
-                1.0 if c.gender == "unknown" else 0.0,
-                1.0 if name in ctx.after_names and name not in ctx.recent else 0.0,
-                1.0 if name in ctx.conv_named else 0.0,
-                1.0 if ctx.conv_resolved == name else 0.0,
-                1.0 if ctx.conv_gendered == [name] else 0.0,
-                1.0 if ctx.next_1 == name else 0.0,
-                1.0 if ctx.next_2 == name else 0.0,
-                1.0 if ctx.prev_subject == name and not turn.tag else 0.0,
-                1.0 if ctx.resumes and name == prev_2 and adjacent_2 else 0.0,
-                1.0 if name in ctx.self_named else 0.0,
-                1.0 if adjacent_1 and name in ctx.called_by_previous else 0.0,
-            ]
-            zeros = [0.0] * len(f)
-            out.append((name, zeros + f if not turn.narration else f + zeros))
-        return out
+    def _historic(self, ctx: "TurnContext", turn: Turn, name: str, past: "_Past") -> list[tuple[int, float]]:
+        """The signals that depend on who spoke before: (index into SIGNALS, value)."""
+        on = []
+        if past.adjacent_1 and name in ctx.in_previous_quote:
+            on.append(_AT["addressed_by_prev"])
+        if name == past.prev_1:
+            on.append(_AT["prev_1"])
+            if past.adjacent_1:
+                on.append(_AT["prev_1_adjacent"])
+            if past.same_para_1:
+                on.append(_AT["prev_1_same_para"])
+        if name == past.prev_2:
+            on.append(_AT["prev_2"])
+            if past.adjacent_2:
+                on.append(_AT["prev_2_adjacent"])
+                if not turn.narration:
+                    on.append(_AT["no_narration_prev_2"])
+                if ctx.resumes:
+                    on.append(_AT["resumes_prev_2"])
+        if name == past.prev_3:
+            on.append(_AT["prev_3"])
+        if past.adjacent_1 and name in ctx.called_by_previous:
+            on.append(_AT["vocative_prev"])
+        return [(i, 1.0) for i in on]
+
+    def _static(self, t: int, name: str) -> list[float]:
+        """The signals of candidate name for turn t that do not depend on who spoke before
+        (those are 0 here; _historic gives them)."""
+        ctx = self._context(t)
+        cached = ctx.static.get(name)
+        if cached is not None:
+            return cached
+        turn = self.turns[t]
+        c = self.by_name[name]
+        rank = ctx.recent.index(name) if name in ctx.recent else 99
+        f = [
+            1.0 if turn.tag and (turn.tag == ("name", name) or turn.tag[0] == "one of" and name in turn.tag[1]) else 0.0,
+            1.0 if ctx.tag_gender_order[:1] == [name] else 0.0,
+            1.0 if name in ctx.tag_gender_order[1:2] else 0.0,
+            1.0 if turn.tag and turn.tag[0] == "I" and name == self.narrator else 0.0,
+            1.0 if turn.tag_other not in (None, "unknown") and c.gender == turn.tag_other else 0.0,
+            1.0 if ctx.subject == name and not turn.tag else 0.0,
+            1.0 if ctx.subject == name and ctx.subject_by_pronoun and not turn.tag else 0.0,
+            1.0 if name in ctx.para_names else 0.0,
+            1.0 if ctx.para_names[:1] == [name] else 0.0,
+            1.0 if ctx.next_subject == name else 0.0,
+            1.0 if name in ctx.in_quote else 0.0,
+            0.0,  # addressed_by_prev: see _historic
+            0.0,  # prev_1: see _historic
+            0.0,  # prev_2: see _historic
+            0.0,  # prev_1_adjacent: see _historic
+            0.0,  # prev_2_adjacent: see _historic
+            0.0,  # prev_1_same_para: see _historic
+            0.0,  # prev_3: see _historic
+            1.0 if rank == 0 else 0.0,
+            1.0 if rank == 1 else 0.0,
+            1.0 if rank == 2 else 0.0,
+            ctx.log_distance(name),
+            math.log1p(self.mention_count.get(name, 0)) / 5,
+            math.log1p(self.tag_count.get(name, 0)) / 5,
+            1.0 if name == self.narrator else 0.0,
+            1.0 if name == self.narrator and ctx.first_person_para else 0.0,
+            1.0 if name == self.narrator and not turn.narration else 0.0,
+            0.0,  # no_narration_prev_2: see _historic
+            1.0 if c.gender == "unknown" else 0.0,
+            1.0 if name in ctx.after_names and name not in ctx.recent else 0.0,
+            1.0 if name in ctx.conv_named else 0.0,
+            1.0 if ctx.conv_resolved == name else 0.0,
+            1.0 if ctx.conv_gendered == [name] else 0.0,
+            1.0 if ctx.next_1 == name else 0.0,
+            1.0 if ctx.next_2 == name else 0.0,
+            1.0 if ctx.prev_subject == name and not turn.tag else 0.0,
+            0.0,  # resumes_prev_2: see _historic
+            1.0 if name in ctx.self_named else 0.0,
+            0.0,  # vocative_prev: see _historic
+        ]
+        ctx.static[name] = f
+        return f
 
     def _context(self, t: int) -> "TurnContext":
         """What turn t's features need that does not depend on the speakers decided before
@@ -529,7 +595,7 @@ class Document:
             called_by_previous=called_by_previous,
             first_person_para=self.pov_pattern is not None and self.pov_pattern.search(turn.narration) is not None,
             pool_head=pool_head,
-            pool_tail=[*recent, *conv_named, *after_names[:3], *scene_named],
+            pool_tail=[*recent, *conv_named, *after_names[:3], *scene_named[:4]],
             start=turn.start,
             document=self,
         )
@@ -631,6 +697,19 @@ class Document:
         return None
 
 
+@dataclass(frozen=True)
+class _Past:
+    """Who spoke in the turns before one, as a history of decide() has it."""
+
+    names: list[str]  # the last three speakers in the scene, newest first
+    prev_1: str | None
+    prev_2: str | None  # the last speaker other than prev_1
+    prev_3: str | None
+    adjacent_1: bool  # the previous turn is in the paragraph just above
+    adjacent_2: bool
+    same_para_1: bool
+
+
 @dataclass
 class TurnContext:
     """The history-independent facts of one turn (see Document._context)."""
@@ -660,6 +739,9 @@ class TurnContext:
     start: int
     document: "Document"
     distances: dict[str, float] = field(default_factory=dict)
+    static: dict[str, list[float]] = field(default_factory=dict)
+    static_scores: dict[str, float] | None = None
+    scored_with: object = None
 
     def log_distance(self, name: str) -> float:
         """How far back the name was last mentioned, on a log scale."""

@@ -54,11 +54,11 @@ def decide(doc: Document, weights, beam: int = BEAM) -> list[tuple[str | None, f
     for t, turn in enumerate(doc.turns):
         grown: dict[tuple, tuple] = {}
         for likelihood, recent, node in states:
-            cands = doc.features(t, {t - 1 - j: name for j, name in enumerate(recent)})
+            cands = doc.scores(t, {t - 1 - j: name for j, name in enumerate(recent)}, weights)
             if not cands:
                 options = [(None, 0.0, likelihood)]
             else:
-                scores = [sum(w * x for w, x in zip(weights, f)) for _, f in cands]
+                scores = [score for _, score in cands]
                 top = max(scores)
                 total = sum(math.exp(s - top) for s in scores)
                 allowed = allowed_candidates(doc, turn, cands) or [scores.index(top)]

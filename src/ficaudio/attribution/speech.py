@@ -45,6 +45,8 @@ _TYPING = re.compile(r"\b(?:typed|types|typing|texted|texts|texting|thumbs|hit\s
                      r"deletes?|deleted|backspace|screen|phone|buzz(?:ed|es)?|notification|unlocks?|lock\s+screen|"
                      r"group\s+chat|the\s+chat|reply|replies|message|messages|text|texts)\b", re.I)
 _AFTER_TYPED = re.compile(r"^\W*(?:delete|deleted|send|sent|enter|backspace)\b", re.I)
+_UPPER = re.compile(r"[A-Z]")
+_LOWER = re.compile(r"[a-z]")
 _TEXT_SPEAK = re.compile(r"\b(?:u|ur|pls|plz|omw|lol|lmao|btw|tho|idk|rn|ngl|tbh|wyd|hbu|omg|k|ok|ty|thx|bc|2nite|gr8)\b")
 _PERSON_TAG = re.compile(r"\b(?:he|she|they|I|you|(?!It\b|This\b|That\b|Which\b|The\b)[A-Z][a-z]+)\s+(?:\w+ly\s+)?(?:said|says|asked|asks|called|calls|"
                          r"shouted|shouts|yelled|yells|whispered|whispers|murmured|murmurs|replied|replies|answered|"
@@ -53,12 +55,11 @@ _PERSON_TAG = re.compile(r"\b(?:he|she|they|I|you|(?!It\b|This\b|That\b|Which\b|
 
 def looks_typed(quote: str) -> bool:
     """All lower case, text speak, or shouting in capitals with no one shouting."""
-    letters = [ch for ch in quote if ch.isalpha()]
-    if not letters:
-        return False
     if quote[:1].islower() or _TEXT_SPEAK.search(quote):
         return True
-    return sum(ch.isupper() for ch in letters) / len(letters) > 0.9 and len(letters) > 3
+    upper = len(_UPPER.findall(quote))
+    lower = len(_LOWER.findall(quote))
+    return upper > 3 and upper > 9 * lower
 
 
 def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, alone: bool,
