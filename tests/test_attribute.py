@@ -249,8 +249,8 @@ def test_a_pronoun_or_a_role_in_the_tag_rules_out_the_other_gender(tag, tag_othe
         turns = [Turn([0], 0, 0, 0, 0, 1, tag=tag, tag_other=tag_other)]
         by_name = ANN_AND_BOB
 
-        def features(self, t, history):
-            return [("Ann", [1.0]), ("Bob", [0.0])]
+        def scores(self, t, history, weights):  # every signal of weight 3 on for Ann
+            return [("Ann", 3.0), ("Bob", 0.0)]
 
     assert decide(Everything(), (3.0,))[0][0] == speaker
 
@@ -272,8 +272,8 @@ def test_the_one_a_quote_calls_out_to_is_not_its_speaker():
         turns = [Turn([0], 0, 0, 0, 0, 1, addressed=frozenset({"Ann"}))]
         by_name = ANN_AND_BOB
 
-        def features(self, t, history):
-            return [("Ann", [1.0]), ("Bob", [0.0])]
+        def scores(self, t, history, weights):  # every signal of weight 3 on for Ann
+            return [("Ann", 3.0), ("Bob", 0.0)]
 
     assert decide(AllForAnn(), (3.0,))[0][0] == "Bob"
 
@@ -285,9 +285,10 @@ def test_decide_keeps_the_likeliest_histories_not_just_the_first_guess():
         turns = [Turn([0], 0, 0, 0, 0, 1), Turn([1], 1, 1, 0, 1, 2)]
         by_name = ANN_AND_BOB
 
-        def features(self, t, history):
+        def scores(self, t, history, weights):
             evidence = {"Ann": 0.2 if t == 0 else 6.0, "Bob": 0.0}
-            return [(n, [evidence[n], 1.0 if t and n == history[t - 1] else 0.0]) for n in ("Ann", "Bob")]
+            return [(n, weights[0] * evidence[n] + weights[1] * (1.0 if t and n == history[t - 1] else 0.0))
+                    for n in ("Ann", "Bob")]
 
     weights = (1.0, -5.0)
     assert [n for n, _ in decide(Exchange(), weights, beam=1)] == ["Ann", "Ann"]
