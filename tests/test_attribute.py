@@ -312,3 +312,49 @@ def test_rarer_speech_verbs_make_tags():
     body = ('"Rouge!" proclaimed Bob.\n\n"And then," asseverated Ann, "we go."\n\n'
             '"Yes! Quite a number of things," Bob forced himself to say.')
     assert tags(body) == [("name", "Bob"), ("name", "Ann"), ("name", "Bob")]
+
+
+FIC_CAST = Cast(characters=(Character("Sam Reyes", ("Sam",), "female"), Character("Tom Hale", ("Tom",), "male"),
+                            Character("Y/N", ("Reader",), "unknown")))
+
+
+def fic_speakers(text: str, cast: Cast = FIC_CAST):
+    script = attribute(split(parse_text(text)), cast)
+    return [(s.text, s.speaker) for s in script.segments() if s.kind == DIALOGUE]
+
+
+def test_a_first_person_narrator_named_by_the_pov_tag_says_i_said():
+    text = ("Title: Rain\nAuthor: moth\nAdditional Tags: Sam POV\n\n"
+            "I walked into the office and dropped my bag. Tom Hale was at my desk again.\n\n"
+            '"Get up," I said.\n\n"Make me," he said.\n\n'
+            "I waited. I am very good at waiting, and I had all morning to do it in.\n\n"
+            '"Fine," I told him, and sat on the floor.\n')
+    assert [who for _, who in fic_speakers(text)] == ["Sam Reyes", "Tom Hale", "Sam Reyes"]
+
+
+def test_the_reader_of_a_reader_insert_says_what_you_say():
+    text = ("Title: Flour\nAuthor: crumbs\nAdditional Tags: Reader-Insert, Second Person\n\n"
+            "You push the door open and the bell clunks. You are late, and you know it, and you "
+            "do not care. You have been awake since five.\n\n"
+            '"We\'re closed," Tom says without looking up.\n\n'
+            '"The sign says open," you point out.\n')
+    assert fic_speakers(text) == [("We're closed,", "Tom Hale"), ("The sign says open,", "Y/N")]
+
+
+@pytest.mark.parametrize("paragraph", [
+    'The sign on the door said "BACK IN 5 MINUTES" in red marker.',
+    'Her phone buzzed. "omw, 5 min," it said.',
+    'He types "you look nice tonight", looks at it, and hits send.',
+    'The chalkboard outside reads, in big capitals: "NO PUMPKIN SPICE. IT IS APRIL."',
+])
+def test_quoted_text_nobody_says_aloud_stays_with_the_narrator(paragraph):
+    text = "A Story\n\nTom sat down beside Sam.\n\n" + paragraph + '\n\n"Hi," Sam said.\n'
+    *written, spoken = fic_speakers(text)
+    assert {who for _, who in written} <= {"Narrator"}  # a short one may be narration outright
+    assert spoken == ("Hi,", "Sam Reyes")
+
+
+def test_a_text_message_read_aloud_is_the_readers():
+    text = ('A Story\n\nSam looked at her phone and read it out to Tom: "Running late, start without me."\n\n'
+            '"Typical," Tom said.\n')
+    assert fic_speakers(text)[0] == ("Running late, start without me.", "Sam Reyes")

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from ficaudio.errors import InputError
@@ -75,3 +77,40 @@ def test_missing_and_directory(tmp_path):
         ingest(tmp_path / "nope.txt")
     with pytest.raises(InputError, match="directory"):
         ingest(tmp_path)
+
+
+HEADERS = Path(__file__).resolve().parent / "data" / "headers"
+
+
+def test_a_fanficfare_header_fills_every_field():
+    work = ingest(HEADERS / "fanficfare.txt")
+    assert (work.title, work.author) == ("The Kettle Problem", "inkwell_moth")
+    assert work.fandoms == ("Harbour Lights (TV)",)
+    assert work.relationships == ("Dana Okafor/Priya Shah",)
+    assert work.characters == ("Dana Okafor", "Priya Shah", "Tom Reyes")
+    assert work.tags == ("First Person", "Dana POV", "Fluff")
+    assert work.rating == "Teen And Up Audiences"
+    assert work.summary == "Dana makes tea. Priya has opinions."
+    assert [c.title for c in work.chapters] == ["Chapter 1: Steam", "Chapter 2: Pour"]
+
+
+def test_a_copied_ao3_page_keeps_its_summary_and_notes_out_of_the_story():
+    work = ingest(HEADERS / "ao3_page.txt")
+    assert (work.title, work.author) == ("Flour on Your Nose", "crumbsandcoffee")
+    assert work.tags == ("Reader-Insert", "Second Person", "Fluff")
+    assert work.characters == ("Theo Marsh", "Reader")
+    assert work.summary == "You only wanted a croissant."
+    assert work.notes == ("for my sister, who hates croissants.",)
+    assert "thank you for reading!!" in work.end_notes
+    story = [work.text[p.start:p.end] for c in work.chapters for p in c.paragraphs if p.kind == "text"]
+    assert story[0] == "The bell over the door jangles as you push inside."
+    assert story[-1] == '"The sign says open," you point out.'
+
+
+def test_a_byline_right_under_the_title_and_a_summary_below_it():
+    work = ingest(HEADERS / "byline.txt")
+    assert (work.title, work.author) == ("The Ferryman Owes the Heron", "quillandcompass")
+    assert work.summary == "Four travellers and a mule."
+    assert len(work.chapters) == 1
+    first = work.chapters[0].paragraphs[0]
+    assert work.text[first.start:first.end] == "The rain had been threatening since Carrow Ford."
