@@ -31,7 +31,7 @@ SIGNALS = (
     "narrator", "narrator_first_person_para", "narrator_no_narration", "no_narration_prev_2",
     "gender_unknown", "in_window_after_only", "conv_named", "conv_pronoun", "conv_pronoun_only",
     "next_tag_1", "next_tag_2",
-    "prev_para_subject", "resumes_prev_2", "self_named", "vocative_prev",
+    "prev_para_subject", "resumes_prev_2", "self_named", "vocative_prev", "called_by_next",
 )
 # A quotation alone in its paragraph, with no narration at all, is read by turn-taking
 # and vocatives, not by who was named last; the ranker weighs each signal separately for
@@ -526,6 +526,7 @@ class Document:
             0.0,  # resumes_prev_2: see _historic
             1.0 if name in ctx.self_named else 0.0,
             0.0,  # vocative_prev: see _historic
+            1.0 if name in ctx.called_by_next else 0.0,
         ]
         ctx.static[name] = f
         return f
@@ -569,7 +570,12 @@ class Document:
             pool_head.extend(turn.tag[1])
         self_named = self._self_named(turn.quote_text)
         called_by_previous = self.turns[t - 1].addressed if t else frozenset()
-        pool_head += [subject, *tag_gender_order[:2], *para_names, *sorted(self_named), *sorted(called_by_previous)]
+        # "Nobody asked you, Hollywood." answers the one called Hollywood: who the next line
+        # calls on likely spoke this one.
+        called_by_next = (self.turns[t + 1].addressed if t + 1 < len(self.turns) and self._adjacent(t, t + 1)
+                          else frozenset())
+        pool_head += [subject, *tag_gender_order[:2], *para_names, *sorted(self_named), *sorted(called_by_previous),
+                      *sorted(called_by_next)]
         # Everyone the scene's narration has named so far: in a long exchange the two
         # speakers may not have been named for many paragraphs.
         scene_named = self.recent_narration_mentions(turn.start, self.scene_start.get(turn.scene, 0))
@@ -593,6 +599,7 @@ class Document:
             resumes=turn.quote_text.lstrip().startswith(("\u2014", "\u2013", "-")),
             self_named=self_named,
             called_by_previous=called_by_previous,
+            called_by_next=called_by_next,
             first_person_para=self.pov_pattern is not None and self.pov_pattern.search(turn.narration) is not None,
             pool_head=pool_head,
             pool_tail=[*recent, *conv_named, *after_names[:3], *scene_named[:4]],
@@ -733,6 +740,7 @@ class TurnContext:
     resumes: bool
     self_named: frozenset
     called_by_previous: frozenset
+    called_by_next: frozenset
     first_person_para: bool
     pool_head: list[str | None]
     pool_tail: list[str]
