@@ -148,6 +148,11 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
             count[form] = len(re.findall(r"\b[Tt]he %s\b" % word, text))
             tags[word] += n
             groups[form] = {form}
+    # Only people: a name that never speaks, acts, owns or is spoken to is a place, a
+    # dish or a title ("Ostrel", "the Lantern and Hook", a song).
+    acting = _person_evidence(narration, dialogue, {f for g in groups.values() for f in g})
+    for key in [k for k in groups if not any(acting[f] or tags[f.split()[-1]] for f in groups[k])]:
+        del groups[key]
     scored = sorted(groups, key=lambda g: -sum(count[f] + 5 * tags[f.split()[-1]] for f in groups[g]))
     genders = _genders(text, {key: groups[key] for key in scored[:limit]})
     # How often each capitalised word is written, and how often right after "the".
@@ -166,6 +171,30 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
             Character(canonical, tuple(sorted(members - {canonical})), genders[key])
         )
     return tuple(characters)
+
+
+# What a person does right after being named as a subject: a past or present verb.
+_ACTS = (r"(?:\w+ly\s+)?(?:[a-z]+ed|[a-z]+s|was|had|did|is|has|could|would|can|will|went|came|took|got|made|saw|"
+         r"knew|felt|thought|stood|sat|ran|put|let|kept|left|told|gave|held|found|shook|drew|wore|spoke|said|"
+         r"began|broke|caught|threw|rose|fell|bit|hid|led|lay|grew|meant|paid|sent|set|sold|swore|taught|"
+         r"understood|won|wrote|'s\s+[a-z]+|\u2019s\s+[a-z]+)\b")
+
+
+def _person_evidence(narration: str, dialogue: str, forms: set[str]) -> Counter:
+    """How often each form acts like a person: the subject of a verb in the narration
+    ("Tamsin looked up", "Kaz drops onto the bench"), an owner ("Dana's mug"), or
+    someone a quotation calls to ("Morning, Sam.", "Kaz, shut up")."""
+    found: Counter = Counter()
+    if not forms:
+        return found
+    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    subject = re.compile(r"(?<![\w'\u2019])(%s)\s+%s" % (alternatives, _ACTS))
+    for m in subject.finditer(narration):
+        found[m.group(1)] += 1
+    called = re.compile(r"(?:^|[,.!?]\s+|\n)(%s)(?=\s*[,!?])|,\s+(%s)(?=[.!?]|$)" % (alternatives, alternatives), re.M)
+    for m in called.finditer(dialogue):
+        found[m.group(1) or m.group(2)] += 1
+    return found
 
 
 def _trim(name: str, lower: Counter) -> str:

@@ -41,6 +41,27 @@ SPEECH_VERBS = tuple(
     "protesting remarking repeating replying returning saying shouting speaking whispering"
     .split()
 )
+
+
+def _present(past: str) -> set[str]:
+    """The present-tense forms a past one may have: fan fiction is often written in the
+    present ("Theo informs the rolls", "June corrects"). Spelling is guessed every way it
+    can go ("asks", "smiles", "snaps", "replies"); the forms that are no words never occur."""
+    if not past.endswith("ed") or len(past) < 5:
+        return set()
+    stem = past[:-2]
+    forms = {stem + "s", past[:-1] + "s"}
+    if stem.endswith("i"):
+        forms.add(stem[:-1] + "ies")
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        forms.add(stem[:-1] + "s")
+    if stem.endswith(("sh", "ch", "ss", "x")):
+        forms.add(stem + "es")
+    return forms
+
+
+SPEECH_VERBS = tuple(dict.fromkeys(
+    [*SPEECH_VERBS, *sorted({f for v in SPEECH_VERBS for f in _present(v)} - set(SPEECH_VERBS))]))
 VERB = r"(?:%s)" % "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
 # Verbs of talking, not of gesture: "Mrs Musgrove interposed." leads into speech where
 # "Bob nodded." need not.
