@@ -149,6 +149,25 @@ def fanfic_stories():
     return generate.all_stories()
 
 
+CALIBRATION: list[tuple[float, bool]] = []  # (confidence, correct) of spoken fan-fiction lines, cast mode
+
+
+def _confidences(doc: dict, results: list) -> list[tuple[float, bool]]:
+    """The confidence of the segment each scored quotation went to, with whether it was right."""
+    by_start = {s["start"]: s.get("confidence", 1.0) for ch in doc["chapters"] for s in ch["segments"]
+                if s["kind"] == "dialogue"}
+    return [(by_start[q["spans"][0][0]], ok) for q, ok, p in results
+            if p is not None and q["spans"][0][0] in by_start and q["type"] != "NonSpeech"]
+
+
+def calibration_table(pairs: list[tuple[float, bool]]) -> None:
+    print(f"\n{'confidence':12} {'lines':>6} {'right':>7}")
+    for lo, hi in ((0.8, 1.01), (0.6, 0.8), (0.4, 0.6), (0.2, 0.4), (0.0, 0.2)):
+        inside = [ok for c, ok in pairs if lo <= c < hi]
+        if inside:
+            print(f"{lo:.1f}-{min(hi, 1.0):.1f}      {len(inside):6} {100 * sum(inside) / len(inside):6.1f}%")
+
+
 def run_fanfic(story, mode: str) -> list:
     """Score one story of the fan-fiction set, written out as a user would have it."""
     sys.path.insert(0, str(ROOT / "benchmarks" / "fanfic"))
@@ -159,7 +178,10 @@ def run_fanfic(story, mode: str) -> list:
         voices = Path(tmp) / f"{story.id}.voices.yaml" if mode == "cast" else None
         doc = script_json(Path(tmp) / f"{story.id}.txt", voices)
     gold = [dict(q, names=set(q["names"]), half=story.half) for q in story.gold]
-    return score(doc, gold)
+    results = score(doc, gold)
+    if mode == "cast":
+        CALIBRATION.extend(_confidences(doc, results))
+    return results
 
 
 def report_fanfic(mode: str, per_story: dict[str, list]) -> list:
@@ -255,6 +277,8 @@ def main(argv=None) -> int:
                     print(f"  {story.id} {mode} gold={q['speaker']!r} got={predicted!r} "
                           f"@{s}: {' '.join(story.text[s:e].split())[:70]}")
             report_fanfic(mode, per_story)
+            if mode == "cast":
+                calibration_table(CALIBRATION)
     if "pdnc" not in sets:
         return 0
     if not args.pdnc.is_dir():

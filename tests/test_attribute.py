@@ -358,3 +358,14 @@ def test_a_text_message_read_aloud_is_the_readers():
     text = ('A Story\n\nSam looked at her phone and read it out to Tom: "Running late, start without me."\n\n'
             '"Typical," Tom said.\n')
     assert fic_speakers(text)[0] == ("Running late, start without me.", "Sam Reyes")
+
+
+def test_a_speech_over_several_paragraphs_after_an_interrupting_tag_stays_one_speakers():
+    cast = Cast(characters=(Character("Ann", (), "female"), Character("Bob", (), "male"), Character("Cy", (), "male")))
+    text = ('A Story\n\nBob looked at Cy. Ann stood up.\n\n'
+            '"I have listened to you both for an hour," she said. "Now you will listen to me.\n\n'
+            '"Bob, you were wrong about the boat. Cy, you were wrong about the money.\n\n'
+            '"And I was wrong to trust either of you."\n\nBob said nothing.\n\n"Fine," said Cy.')
+    segments = [s for s in attribute(split(parse_text(text)), cast).segments() if s.kind == DIALOGUE]
+    assert len({s.quote for s in segments[:4]}) == 1
+    assert [s.speaker for s in segments] == ["Ann"] * 4 + ["Cy"]

@@ -174,6 +174,7 @@ def split(work: Work, include_notes: bool = False) -> Script:
         quotes = find_quotes(text, [(p.start, p.end) for p in readable], style, next_id)
         next_id = max((q.quote_id for q in quotes), default=next_id - 1) + 1
         segments: list[Segment] = []
+        joined: dict[int, int] = {}  # quotation ids merged into an earlier one's
         q = 0
         for paragraph in chapter.paragraphs:
             if paragraph.kind == "scene_break":
@@ -193,9 +194,10 @@ def split(work: Work, include_notes: bool = False) -> Script:
                 _narration(segments, text, cursor, mark_start, paragraph_index, scene)
                 s, e = _trim(text, quote.start, quote.end)
                 if e > s:
-                    quote_id = quote.quote_id
+                    quote_id = joined.get(quote.quote_id, quote.quote_id)
                     if previous is not None and _interrupted(previous.text, text[cursor:mark_start]):
-                        quote_id = previous.quote
+                        # The rest of this quotation, in later paragraphs too, is the same speech.
+                        joined[quote.quote_id] = quote_id = previous.quote
                     previous = Segment(DIALOGUE, UNKNOWN, fold(text[s:e]), s, e, paragraph_index, quote_id, 0.0, scene)
                     segments.append(previous)
                 cursor = min(quote.end + (1 if quote.closed else 0), paragraph.end)
