@@ -129,3 +129,17 @@ def _frame_pitches(x, rate):
         if ac[k] > 0.3 * ac[0]:
             found.append(rate / k)
     return found
+
+
+def test_chapters_are_written_in_time_order(fake_voices, tmp_path):
+    """ffmpeg and many players read CHAP frames in file order, not through the CTOC."""
+    from tests.conftest import DATA
+
+    out = tmp_path / "out"
+    render([str(DATA / "three_chapters.txt"), "--voices", str(fake_voices), "--out", str(out)])
+    chapters = ffprobe_chapters(next(out.glob("*.mp3")))
+    assert [c["tags"]["title"] for c in chapters] == [
+        "Introduction", "Chapter 1: The Very Long Road Down to the Harbour at Night", "Chapter 2", "Chapter 3: Home"]
+    starts = [float(c["start_time"]) for c in chapters]
+    assert starts == sorted(starts) and starts[0] == 0.0
+    assert all(float(c["end_time"]) - float(c["start_time"]) > 0.5 for c in chapters)

@@ -35,12 +35,33 @@ class Tags:
     language: str = "en"
 
 
-def write_tags(path, tags: Tags, chapters: list[ChapterMark]) -> None:
-    from mutagen.id3 import (
-        APIC, CHAP, COMM, CTOC, CTOCFlags, ID3, TALB, TCON, TIT2, TLAN, TPE1, TPE2, TRCK, TXXX, WOAS,
-    )
+def _time_ordered_id3():
+    """An ID3 tag that writes its CHAP frames in time order, after the other frames.
 
-    id3 = ID3()
+    mutagen sorts frames by size when it saves; ffmpeg and the players that read CHAP
+    frames in file order, ignoring the CTOC, then list the chapters out of order (and
+    `ffmpeg -i book.mp3 book.m4b` gives the first one a length of 1 ms)."""
+    from mutagen.id3 import ID3
+    from mutagen.id3._tags import save_frame
+
+    class TimeOrderedID3(ID3):
+        def _write(self, config):
+            chapters = sorted(self.getall("CHAP"), key=lambda frame: frame.start_time)
+            self.delall("CHAP")
+            try:
+                head = super()._write(config)
+            finally:
+                for frame in chapters:
+                    self.add(frame)
+            return head + b"".join(save_frame(frame, config=config) for frame in chapters)
+
+    return TimeOrderedID3()
+
+
+def write_tags(path, tags: Tags, chapters: list[ChapterMark]) -> None:
+    from mutagen.id3 import APIC, CHAP, COMM, CTOC, CTOCFlags, TALB, TCON, TIT2, TLAN, TPE1, TPE2, TRCK, TXXX, WOAS
+
+    id3 = _time_ordered_id3()
     author = tags.author or defaults.UNKNOWN_AUTHOR
     id3.add(TIT2(encoding=3, text=tags.title))
     id3.add(TPE1(encoding=3, text=author))
