@@ -73,17 +73,33 @@ def _with_reader(script: Script, found: tuple[Character, ...]) -> tuple[Characte
 
 def merge_tagged(tagged, found) -> tuple[Character, ...]:
     """Tagged characters, each merged with the discovered one it shares a name with (the
-    story's own canonical name wins: it is the form the text uses); then the rest."""
+    tag's name is the canonical one: the author chose it; the forms the text uses become
+    aliases); then the rest."""
     merged, used = [], set()
+
+    def short_for(tag, c) -> bool:
+        """"Kaz" for Marcus Kazmierczak, "Nels" for Jonah Nelson: a one-word name that
+        begins a part of this tag's name and of no other tag's."""
+        if " " in c.name:
+            # "Coach Rennick", "Mrs. Pruitt": a titled surname that one tag's name ends with.
+            last = c.name.split()[-1]
+            return [t for t in tagged if t.name.split()[-1] == last] == [tag] and tag.name != c.name
+        if len(c.names) != 1 or len(c.name) < 3:
+            return False
+        owners = [t for t in tagged if any(w.startswith(c.name) and w != c.name for n in t.names for w in n.split())]
+        return owners == [tag]
+
     for tag in tagged:
         names = {n.lower() for n in tag.names}
-        match = next((c for c in found if c.name not in used and names & {n.lower() for n in c.names}), None)
-        if match is None:
+        matches = [c for c in found if c.name not in used
+                   and (names & {n.lower() for n in c.names} or short_for(tag, c))]
+        if not matches:
             merged.append(tag)
             continue
-        used.add(match.name)
-        aliases = tuple(dict.fromkeys(a for a in (*match.aliases, *tag.names) if a != match.name))
-        merged.append(Character(match.name, aliases, match.gender))
+        used.update(c.name for c in matches)
+        aliases = tuple(dict.fromkeys(a for c in matches for a in (*c.names, *tag.aliases) if a != tag.name))
+        gender = next((c.gender for c in matches if c.gender != "unknown"), "unknown")
+        merged.append(Character(tag.name, aliases, gender))
     return tuple(merged) + tuple(c for c in found if c.name not in used)
 
 
@@ -267,9 +283,12 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
         bearers = set(titled) | lasts[word]
         home = mister[0] if mister else next(iter(bearers)) if len(bearers) == 1 else word
         groups[home].add(word)
-    for short in [k for k in groups if len(k.split()) == 1 and count[k] <= 3 and len(k) >= 3]:
-        longer = [g for g in groups if g != short and bare(g) and bare(g)[0].startswith(short) and bare(g)[0] != short]
-        if len(longer) == 1:
+    for short in [k for k in groups if len(k.split()) == 1 and len(k) >= 3]:
+        # "Lex" for Lexie, "Kaz" for Kazmierczak, "Nels" for Nelson: a short form that
+        # begins the first or the last name of one person only.
+        longer = [g for g in groups if g != short and bare(g)
+                  and any(w.startswith(short) and w != short for w in (bare(g)[0], bare(g)[-1]))]
+        if len(longer) == 1 and (count[short] <= 3 or len(short) < len(bare(longer[0])[0])):
             groups[longer[0]] |= groups.pop(short)
     return groups
 
