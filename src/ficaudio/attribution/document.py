@@ -89,6 +89,8 @@ class Document:
             if turn.tag and turn.tag[0] == "name":
                 self.tag_count[turn.tag[1]] = self.tag_count.get(turn.tag[1], 0) + 1
         self.narrator = self._find_narrator()
+        # The narrator of a first- or second-person story is "I" or "you", never "he" or "she".
+        self.told_by = self.narrator if self.person in (FIRST, SECOND) else None
         # A first-person narrator's paragraphs say "I"; a reader-insert's say "you".
         self.pov_pattern = re.compile(_POV_SUBJECT[self.person]) if self.person in _POV_SUBJECT else None
         self._last_context: TurnContext | None = None
@@ -255,7 +257,9 @@ class Document:
                 return self._who(tagged(m))
             m = self.names.other_after.match(after.text)
             if m:
-                return ("other", NOUN_GENDER.get((m.group("noun") or m.group("noun2")).lower(), "unknown"))
+                # "said the woman behind the bar", "said her older sister"
+                words = [w.lower() for w in (m.group("noun"), m.group("next"), m.group("noun2")) if w]
+                return ("other", next((NOUN_GENDER[w] for w in words if w in NOUN_GENDER), "unknown"))
         before = segs[i - 1] if i > 0 and segs[i - 1].paragraph == s.paragraph else None
         if before is None and i > 0 and segs[i - 1].paragraph == s.paragraph - 1:
             # A paragraph of narration that ends introducing the speech ("Mr Shepherd
@@ -561,7 +565,7 @@ class Document:
         exclude = in_quote if tag_pronoun else ()
         tag_gender_order: list[str] = []
         if tag_pronoun:
-            tag_gender_order = [n for n in recent if n not in in_quote
+            tag_gender_order = [n for n in recent if n not in in_quote and n != self.told_by
                                 and self.by_name[n].gender in (turn.tag[1], "unknown")]
         pool_head: list[str] = []
         if turn.tag and turn.tag[0] == "name":
@@ -591,7 +595,8 @@ class Document:
             subject=subject,
             subject_by_pronoun=subject_gender is not None,
             conv_named=conv_named,
-            conv_gendered=[n for n in conv_named if gender and self.by_name[n].gender == gender and n not in exclude],
+            conv_gendered=[n for n in conv_named if gender and self.by_name[n].gender == gender and n not in exclude
+                           and n != self.told_by],
             conv_resolved=self._resolve_in_conversation(turn, gender, exclude) if gender else None,
             next_subject=self._next_paragraph_subject(turn, recent),
             tag_gender_order=tag_gender_order,
@@ -622,7 +627,7 @@ class Document:
         means the man the scene names later)."""
         first = self._paragraph_start(self.conversation_bounds[turn.conversation][0] - 1)
         last = self._paragraph_end(self.conversation_bounds[turn.conversation][1])
-        fits = lambda n: n not in exclude and self.by_name[n].gender == gender  # noqa: E731
+        fits = lambda n: n not in exclude and self.by_name[n].gender == gender and n != self.told_by  # noqa: E731
         before = next((n for n in self.recent_narration_mentions(turn.start, first) if fits(n)), None)
         if before:
             return before
@@ -641,7 +646,7 @@ class Document:
                 continue
             if m.group("pronoun"):
                 gender = SUBJECT_PRONOUNS[m.group("pronoun").lower()]
-                return next((n for n in recent if self.by_name[n].gender == gender), None), gender
+                return next((n for n in recent if self.by_name[n].gender == gender and n != self.told_by), None), gender
             c = self.names.character(m.group("who"))
             if c is not None:
                 return c.name, None

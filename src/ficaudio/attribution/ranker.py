@@ -35,8 +35,13 @@ def allowed_candidates(doc: Document, turn: Turn, cands) -> list[int]:
     gender = tag[1] if tag and tag[0] == "pronoun" else None if tag else turn.tag_other
     addressed = turn.addressed if not (tag and tag[0] == "I") else frozenset()
     rules = [lambda c: c not in addressed]
+    told_by = getattr(doc, "told_by", None)
+    if tag and tag[0] == "I" and told_by:
+        rules.append(lambda c: c == told_by)  # "I said" in a first-person story, "you say" in a reader-insert
     if gender in ("male", "female"):
         rules.append(lambda c: doc.by_name[c].gender in (gender, "unknown"))
+        if tag and tag[0] == "pronoun" and told_by:
+            rules.append(lambda c: c != told_by)  # the narrator is "I", not "she"
     while rules:
         allowed = [i for i, (c, _) in enumerate(cands) if all(rule(c) for rule in rules)]
         if allowed:

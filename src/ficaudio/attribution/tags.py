@@ -115,7 +115,7 @@ class Names:
         self.any_who = re.compile(r"\b%s\b" % who_strict)
         self.speech_verb = re.compile(r"\b%s\b" % VERB)
         self.other_after = re.compile(
-            r"^[\s,;:.!?\u2014\-]*(?:(?:%s)\s+(?:the|his|her|my|a|an|its|their|our)\s+(?:\w+\s+)?(?P<noun>\w+)"
+            r"^[\s,;:.!?\u2014\-]*(?:(?:%s)\s+(?:the|his|her|my|a|an|its|their|our)\s+(?P<noun>\w+)(?:\s+(?P<next>\w+))?"
             r"|(?:the|his|her|my|a)\s+(?:\w+\s+)?(?P<noun2>\w+)\s+(?:%s))\b"
             % (VERB, VERB)
         )
