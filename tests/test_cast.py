@@ -229,3 +229,36 @@ def test_uncast_speakers_take_their_genders_default_on_other_engines(seed):
     full = cast_for(_attributed_seed(seed, cast), cast)
     assert {c.name for c in full.characters} == {"Mark", "Lexie", "Jackson", "April"}
     assert (full.profile_for("Mark").voice, full.profile_for("Lexie").voice) == ("m", "f")
+
+
+def test_names_in_ignore_are_never_cast(tmp_path):
+    from click.testing import CliRunner
+
+    from ficaudio.cli import main
+
+    story = tmp_path / "story.txt"
+    # Biscuit is a mule: it acts and is called to, so discovery takes it for a character.
+    story.write_text('A Story\n\nBiscuit snorted. "Easy, Biscuit," said Tom.\n\n"Morning, Tom," Sam said.\n\n'
+                     'Biscuit stamped. "Biscuit agrees," Tom said. Sam laughed.\n\n"Does he, Tom?" Sam asked.\n',
+                     encoding="utf-8")
+    voices = tmp_path / "voices.yaml"
+    found = CliRunner().invoke(main, ["cast", str(story), "--voices", str(voices), "--dry-run"])
+    assert "Biscuit" in found.output  # the mistake ignore: is for
+    voices.write_text("# my cast\nignore: [Biscuit]\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["cast", str(story), "--voices", str(voices)])
+    assert result.exit_code == 0, result.output
+    assert "not characters (ignore:" in result.output and "Biscuit" in result.output.splitlines()[-2]
+    text = voices.read_text(encoding="utf-8")
+    assert text.startswith("# my cast\nignore: [Biscuit]\n")
+    assert "Tom" in text and "Sam" in text and "Biscuit:" not in text
+    # script and render read the same list: no line is Rye's.
+    script = CliRunner().invoke(main, ["script", str(story), "--voices", str(voices), "--format", "json"])
+    assert "Biscuit" not in {s["speaker"] for ch in __import__("json").loads(script.output)["chapters"] for s in ch["segments"]}
+
+
+def test_ignore_must_be_a_list_of_names(tmp_path):
+    from ficaudio.errors import VoicesError
+    from ficaudio.voices import parse_cast
+
+    with pytest.raises(VoicesError, match=r"voices.yaml:2: 'ignore' must be a list"):
+        parse_cast("characters:\nignore: {a: 1}\n")

@@ -73,12 +73,13 @@ class CastResult:
     rows: tuple[Row, ...]
     created: bool
     written: bool
+    ignored: tuple[str, ...] = ()  # the file's `ignore:` names, left out of the cast
 
 
 def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastResult:
     """Discover the characters of `inputs`, give the new ones voices, add them to the file."""
     from .attribution import attribute
-    from .discover import discover
+    from .discover import discover, without_ignored
     from .ingest import ingest
     from .split import split
 
@@ -90,7 +91,7 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
     scripts = [split(ingest(p), include_notes=notes) for p in inputs]
     characters = list(cast.characters)
     for script in scripts:
-        for found in discover(script):
+        for found in without_ignored(discover(script), cast.ignore):
             merge_characters(characters, found, first_new=len(cast.characters))
     everyone = cast.with_characters(characters)
     attributed = [attribute(s, everyone) for s in scripts]
@@ -110,7 +111,7 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
         Row(c.name, c.aliases, c.gender, lines[c.name], words[c.name], final.profile_for(c.name), c in new)
         for c in sorted(characters, key=lambda c: (-lines[c.name], -words[c.name], c.name))
     )
-    return CastResult(path, rows, created=written and not existed, written=written)
+    return CastResult(path, rows, created=written and not existed, written=written, ignored=cast.ignore)
 
 
 def cast_for(script: Script, cast: Cast) -> Cast:
@@ -118,7 +119,7 @@ def cast_for(script: Script, cast: Cast) -> Cast:
     speaker of the story with the voice `ficaudio cast` would give it (its gender's
     default where the defaults are not espeak-ng voices), so that a story rendered
     without casting still has a voice per character."""
-    from .discover import discover
+    from .discover import discover, without_ignored
 
     lines = Counter(s.speaker for s in script.segments()
                     if s.kind == DIALOGUE and s.speaker not in (NARRATOR, UNKNOWN) and cast.character(s.speaker) is None)
@@ -126,7 +127,7 @@ def cast_for(script: Script, cast: Cast) -> Cast:
         return cast
     found = {c.name: c for c in script.characters}
     if any(name not in found for name in lines):  # e.g. an edited script's label
-        found = {c.name: c for c in discover(script)} | found
+        found = {c.name: c for c in without_ignored(discover(script), cast.ignore)} | found
     new = sorted((found.get(name) or Character(name) for name in lines), key=lambda c: (-lines[c.name], c.name))
     everyone = cast.with_characters([*cast.characters, *new])
     if all(everyone.profile_for_gender(g).engine == defaults.ENGINE for g in ("female", "male", "unknown")):

@@ -202,6 +202,8 @@ def cast(inputs, voices, dry_run):
 
     result = cast_stories(inputs, voices, write=not dry_run)
     click.echo(table(result.rows))
+    if result.ignored:
+        click.echo(f"not characters (ignore: in {result.path}): {', '.join(result.ignored)}")
     added = sum(r.added for r in result.rows)
     if dry_run:
         click.echo(f"{added} new characters; {result.path} left unchanged (--dry-run)")

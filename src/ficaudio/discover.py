@@ -71,6 +71,18 @@ def _with_reader(script: Script, found: tuple[Character, ...]) -> tuple[Characte
     return (Character(READER, ("(Y/N)", "Reader"), "unknown"), *found)
 
 
+def without_ignored(characters, ignore) -> tuple[Character, ...]:
+    """Characters less the names a voices.yaml `ignore:` list says are not characters: an
+    entry whose name is ignored goes; an ignored alias leaves the entry it was merged into."""
+    if not ignore:
+        return tuple(characters)
+    from dataclasses import replace
+
+    ignored = {n.lower() for n in ignore}
+    return tuple(replace(c, aliases=tuple(a for a in c.aliases if a.lower() not in ignored))
+                 for c in characters if c.name.lower() not in ignored)
+
+
 def merge_tagged(tagged, found) -> tuple[Character, ...]:
     """Tagged characters, each merged with the discovered one it shares a name with (the
     tag's name is the canonical one: the author chose it; the forms the text uses become

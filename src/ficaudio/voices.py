@@ -25,7 +25,7 @@ from .model import NARRATOR, UNKNOWN
 
 PROFILE_KEYS = {"engine", "voice", "rate", "pitch", "volume"}
 CHARACTER_KEYS = PROFILE_KEYS | {"aliases", "gender"}
-TOP_KEYS = {"narrator", "unknown", "defaults", "characters", "pronunciations", "reading", "cover"}
+TOP_KEYS = {"narrator", "unknown", "defaults", "characters", "pronunciations", "reading", "cover", "ignore"}
 GENDERS = ("female", "male", "unknown")
 _GENDER_WORDS = {"f": "female", "female": "female", "woman": "female", "m": "male", "male": "male",
                  "man": "male", "u": "unknown", "unknown": "unknown", "x": "unknown", "nonbinary": "unknown",
@@ -73,6 +73,8 @@ class Cast:
     reading: tuple[tuple[str, object], ...] = tuple(defaults.READING.items())
     cover: str | None = None
     source: str | None = None  # the file it was read from
+    # Names the story has that are not characters (a place, a pet rock): never cast.
+    ignore: tuple[str, ...] = ()
 
     def character(self, name: str) -> Character | None:
         for c in self.characters:
@@ -254,8 +256,19 @@ class _Reader:
         pronunciations = self.pronunciations(data) if "pronunciations" in data else ()
         reading = self.reading(data) if "reading" in data else base.reading
         cover = data.get("cover")
+        ignore = self.ignore(data) if "ignore" in data else ()
         return Cast(narrator, unknown, tuple(by_gender.items()), tuple(characters), pronunciations,
-                    reading, str(cover) if cover else None, self.source)
+                    reading, str(cover) if cover else None, self.source, ignore)
+
+    def ignore(self, data) -> tuple[str, ...]:
+        names = data["ignore"]
+        if names is None:
+            return ()
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            self.fail(data, "ignore", "'ignore' must be a list of names that are not characters, e.g. [Ostrel, Rye]")
+        return tuple(" ".join(n.split()) for n in names)
 
     def pronunciations(self, data) -> tuple[tuple[str, str], ...]:
         section = self.mapping(data, "pronunciations", "pronunciations")

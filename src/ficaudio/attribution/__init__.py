@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..discover import discover
+from ..discover import discover, without_ignored
 from ..lexicon import SPEECH_VERBS  # noqa: F401
 from ..model import NARRATOR, UNKNOWN, Script
 from ..voices import Cast
@@ -36,7 +36,7 @@ UNSPOKEN_CONFIDENCE = 0.8
 
 def attribute(script: Script, cast: Cast) -> Script:
     """Fill in the speaker of every dialogue segment, with a confidence in [0, 1]."""
-    characters = cast.characters or discover(script)
+    characters = cast.characters or without_ignored(discover(script), cast.ignore)
     if not characters:
         return script
     doc = Document(script, characters)
