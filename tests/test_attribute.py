@@ -369,3 +369,19 @@ def test_a_speech_over_several_paragraphs_after_an_interrupting_tag_stays_one_sp
     segments = [s for s in attribute(split(parse_text(text)), cast).segments() if s.kind == DIALOGUE]
     assert len({s.quote for s in segments[:4]}) == 1
     assert [s.speaker for s in segments] == ["Ann"] * 4 + ["Cy"]
+
+
+@pytest.mark.parametrize("quote, addressed", [
+    ("You're Mr. Hart?", ["Bob"]),
+    ("Aren't you Ann Lee?", ["Ann"]),
+])
+def test_asking_you_are_x_calls_on_x(quote, addressed):
+    cast = Cast(characters=(Character("Ann", ("Ann Lee",), "female"), Character("Bob", ("Mr. Hart",), "male")))
+    doc = Document(split(parse_text('A Story\n\n"%s"' % quote)), cast.characters)
+    assert doc.vocatives(quote) == addressed
+
+
+def test_her_voice_after_a_quote_is_a_womans():
+    body = 'Bob and Ann were in the kitchen.\n\n"Where is the salt?" Her voice floated back from the pantry.'
+    turns = Document(split(parse_text("A Story\n\n" + body)), CAST.characters).turns
+    assert [t.tag_other for t in turns] == ["female"]

@@ -1,23 +1,20 @@
 """Stage 3: decide who speaks each quotation.
 
-The dialogue of a paragraph forms one *turn* (a paragraph rarely holds two speakers;
-the parts of an interrupted or multi-paragraph quotation share a speaker). Every turn
-gets a set of candidate characters (those mentioned nearby, the recent speakers, a
-first-person narrator) and each candidate a vector of evidence:
+The parts, in the order they run:
 
-- an explicit tag beside the quote, either order ("said Mara", "Mara said", "he muttered");
-  a pronoun resolves to the most recently named character of its gender, "I" to the narrator;
-- an action beat: the subject of the narration in the turn's paragraph;
-- turn-taking: the speaker of the previous turn rarely speaks again, the one before it
-  often does, in a run of adjacent paragraphs;
-- vocatives: a name inside the quotation is the listener, and a name inside the previous
-  turn's quotation is who is expected to answer;
-- salience: how recently and how often the character was mentioned.
+- `speech`: quoted text nobody says aloud (a sign, a typed message) stays the narrator's;
+- `..pov`: the story's person and narrator ("I said" in a first-person story, "you say"
+  in a reader-insert), from the narration and the fic's tags;
+- `tags`: cast names in the text and the speech tags built on them ("said Mara", "Mara
+  says", "he muttered", "was Emma's reply");
+- `document`: turns (the dialogue of a paragraph; the parts of an interrupted or
+  multi-paragraph quotation share one), mentions, conversations, and each turn's
+  candidates with their signals (tags, beats, vocatives, turn-taking, salience);
+- `ranker`: the weights (trained on the PDNC dev novels and the fan-fiction dev set,
+  shipped in data/), the hard rules a tag imposes, and a beam of the likeliest histories.
 
-A linear ranker (weights trained on the PDNC dev novels, shipped in data/) scores the
-candidates; turns are decided left to right so that turn-taking uses earlier decisions.
-The confidence is the softmax probability of the chosen candidate: low when the
-evidence was only turn-taking or salience.
+The confidence is the softmax probability of the chosen candidate: low when the evidence
+was only turn-taking or salience.
 """
 
 from __future__ import annotations
@@ -25,7 +22,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..discover import discover, without_ignored
-from ..lexicon import SPEECH_VERBS  # noqa: F401
 from ..model import NARRATOR, UNKNOWN, Script
 from ..voices import Cast
 from .document import FEATURES, Document, Turn  # noqa: F401

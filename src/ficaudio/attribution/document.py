@@ -9,12 +9,12 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..lexicon import SUBJECT_PRONOUNS
+from ..lexicon import NOUN_GENDER, SUBJECT_PRONOUNS
 from ..model import DIALOGUE, Script, Segment
-from ..voices import Character
 from ..pov import FIRST, SECOND, pov_tag_names, reader_of, story_person
+from ..voices import Character
 from .speech import is_unspoken
-from .tags import (INTRODUCING, NOUN_GENDER, SUBJECT_BEFORE, VOICE, Names, last_sentence, name_key,
+from .tags import (INTRODUCING, SUBJECT_BEFORE, VOICE, Names, last_sentence, name_key,
                    names_other, tagged)
 
 # Paragraphs of context on each side whose mentions make a character a candidate.
@@ -45,6 +45,9 @@ _POV_SUBJECT = {FIRST: r"\bI\b", SECOND: r"(?:^|[.!?;:,]\s+|\b(?:and|but|then|as
 _NAME = r"(?P<who>[A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)?)"
 _SELF_NAMING = re.compile(r"\b(?:I'm|I\u2019m|I am|[Mm]y name is|[Mm]y name's|[Nn]ame's|[Tt]his is)\s+%s(?=[\s.,!?\u2014]|$)"
                           r"|^%s[.,]\s+I\b" % (_NAME, _NAME.replace("who", "who2")))
+_VOICE_AFTER = re.compile(r"^[\s,;:.!?\u2014\-]*(?:(?P<pos>[Hh]is|[Hh]er)|(?:[Aa]n?|[Tt]he)\s+(?:[\w-]+\s+)?(?P<noun>\w+)"
+                          r"(?:'s|\u2019s))\s+voice\b")
+_YOU_ARE = re.compile(r"\b(?:[Yy]ou're|[Yy]ou\u2019re|[Yy]ou are|[Aa]re you|[Aa]ren't you|[Aa]ren\u2019t you)\s*$")
 _NEAR_SEGMENTS = 3  # narration segments either side of a turn that can describe it
 _MENTION_REACH = 400  # name mentions looked through before or after a turn, at most
 
@@ -139,6 +142,11 @@ class Document:
                 # "Brother Emrys. You have been very quiet." calls on Emrys too.
                 opens = not before and after[:1] in (".", "!", "?") and len(after) > 1
                 if c is not None and (before or after[:1] == "," or opens):
+                    found.append(c.name)
+            elif _YOU_ARE.search(before):
+                # "You're Mr. Ruiz?", "Aren't you Tess Brennan?" asks the listener.
+                c = self.names.character(m.group(1))
+                if c is not None:
                     found.append(c.name)
         return found
 
@@ -255,6 +263,12 @@ class Document:
             m = self.names.tag_after.match(after.text)
             if m:
                 return self._who(tagged(m))
+            m = _VOICE_AFTER.match(after.text)
+            if m:
+                # "Her voice floats back from the kitchen", "A young man's voice."
+                word = (m.group("pos") or m.group("noun")).lower()
+                gender = {"his": "male", "her": "female"}.get(word) or NOUN_GENDER.get(word, "unknown")
+                return ("other", gender)
             m = self.names.other_after.match(after.text)
             if m:
                 # "said the woman behind the bar", "said her older sister"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..lexicon import ARTICLES, NOUN_GENDER, RANKS, SPEECH_NOUNS, TALK, TITLES, VERB  # noqa: F401
+from ..lexicon import ARTICLES, RANKS, SPEECH_NOUNS, TALK, TITLES, VERB
 from ..voices import Character
 
 INTRODUCING = (",", ":", "\u2014", "--")  # marks that end narration leading into speech
