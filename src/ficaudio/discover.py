@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from .lexicon import SPEECH_VERBS
+from .lexicon import VERB
 from .model import DIALOGUE, Script
 from .pov import READER, SECOND, reader_of, story_person
 from .voices import Character
@@ -45,7 +45,7 @@ _STOP = set(
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
                       "Sister", "Brother", "Prince", "Princess"}
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|to|from|into|near|towards|toward|through|of|for)\s+(?:the\s+)?$")
-_VERBS = "|".join(SPEECH_VERBS)
+_VERBS = VERB
 
 
 def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:

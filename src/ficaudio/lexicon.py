@@ -3,6 +3,8 @@ is called, titles and ranks, and the gender of role nouns."""
 
 from __future__ import annotations
 
+import re
+
 # Verbs of speaking (and of the gestures that tag a line: "she smiled").
 SPEECH_VERBS = tuple(
     "added adds admitted agreed announced answer answered answers ask asked asks assured barked "
@@ -62,7 +64,31 @@ def _present(past: str) -> set[str]:
 
 SPEECH_VERBS = tuple(dict.fromkeys(
     [*SPEECH_VERBS, *sorted({f for v in SPEECH_VERBS for f in _present(v)} - set(SPEECH_VERBS))]))
-VERB = r"(?:%s)" % "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
+
+
+def trie_pattern(words) -> str:
+    """A regex alternation of words as a trie ("ask(?:s|ed)?"...): the regex engine tries
+    each branch in turn, and hundreds of flat alternatives tried at every word of a novel
+    cost more than the rest of attribution. Longer words win over their prefixes."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def walk(node) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + walk(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 and not ends else "(?:%s)" % "|".join(branches)
+        return f"(?:{body})?" if ends else body
+
+    return "(?:%s)" % walk(trie)
+
+
+VERB = trie_pattern(SPEECH_VERBS)
 # Verbs of talking, not of gesture: "Mrs Musgrove interposed." leads into speech where
 # "Bob nodded." need not.
 TALK = (r"(?:began|continued|resumed|interposed|replied|answered|added|observed|remarked|asked|inquired|"
