@@ -208,6 +208,43 @@ def report_fanfic(mode: str, per_story: dict[str, list]) -> list:
     return everything
 
 
+def discovery_table(stories) -> None:
+    """Characters found without a cast against each story's gold cast: speakers found,
+    entries that are no speaker of the gold (not people, or nobody who speaks), gold
+    speakers split over several entries, and gender right where the gold knows it."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from ficaudio.discover import discover
+    from ficaudio.ingest import parse_text
+    from ficaudio.split import split
+
+    print(f"\n== fan fiction, characters found without a cast ==")
+    print(f"{'story':32} {'speakers':>8} {'found':>6} {'not a speaker':>13} {'split':>6} {'gender':>7}")
+    totals = Counter()
+    for story in stories:
+        speaking = {q["speaker"] for q in story.gold if q["speaker"] != NARRATOR}
+        gold = [c for c in story.cast if c["name"] in speaking]
+        found = discover(split(parse_text(story.text, source=f"{story.id}.txt")))
+        names = {c["name"]: {n.lower() for n in (c["name"], *c["aliases"])} for c in gold}
+        matched: dict[str, list] = defaultdict(list)
+        strays = 0
+        for c in found:
+            hits = [g for g, ns in names.items() if {n.lower() for n in c.names} & ns]
+            if hits:
+                matched[hits[0]].append(c)
+            else:
+                strays += 1
+        gendered = [(g, cs[0].gender) for g, cs in matched.items()
+                    if next(c["gender"] for c in gold if c["name"] == g) != "unknown"]
+        right = sum(next(c["gender"] for c in gold if c["name"] == g) == got for g, got in gendered)
+        row = Counter(speakers=len(gold), found=len(matched), strays=strays,
+                      split=sum(len(cs) > 1 for cs in matched.values()), gendered=len(gendered), right=right)
+        totals.update(row)
+        print(f"{story.id:32} {row['speakers']:8} {row['found']:6} {row['strays']:13} {row['split']:6} "
+              f"{row['right']:3}/{row['gendered']:<3}")
+    print(f"{'TOTAL':32} {totals['speakers']:8} {totals['found']:6} {totals['strays']:13} {totals['split']:6} "
+          f"{totals['right']:3}/{totals['gendered']:<3}")
+
+
 def _pct(results) -> str:
     if not results:
         return "   -  "
@@ -279,6 +316,8 @@ def main(argv=None) -> int:
             report_fanfic(mode, per_story)
             if mode == "cast":
                 calibration_table(CALIBRATION)
+            else:
+                discovery_table(stories)
     if "pdnc" not in sets:
         return 0
     if not args.pdnc.is_dir():
