@@ -143,3 +143,17 @@ def test_chapters_are_written_in_time_order(fake_voices, tmp_path):
     starts = [float(c["start_time"]) for c in chapters]
     assert starts == sorted(starts) and starts[0] == 0.0
     assert all(float(c["end_time"]) - float(c["start_time"]) > 0.5 for c in chapters)
+
+
+def test_a_chat_log_keeps_a_line_a_message_with_pauses(fake_voices, tmp_path):
+    from tests.conftest import DATA
+
+    out = tmp_path / "out"
+    render([str(DATA / "group_chat.txt"), "--voices", str(fake_voices), "--out", str(out)])
+    blocks = [b.strip().splitlines() for b in (out / "group-chat.vtt").read_text().split("\n\n")[1:] if b.strip()]
+    cues = [(lines[1], lines[2]) for lines in blocks if len(lines) >= 3]
+    texts = [text.split(">", 1)[-1] for _, text in cues]
+    first = texts.index("Rory: BALCONY")
+    assert texts[first:first + 3] == ["Rory: BALCONY", "Kit: what", "Rory: just come to the balcony"]
+    times = [[_seconds(t) for t in when.split(" --> ")] for when, _ in cues[first:first + 3]]
+    assert all(later[0] - earlier[1] >= 0.25 for earlier, later in zip(times, times[1:]))

@@ -221,4 +221,21 @@ def _narration(segments, text, start, end, paragraph, scene):
         return
     s, e = _trim(text, start, end, lead=",;:.\u2014\u2013- ")
     if e > s and _WORDLIKE.search(text, s, e):
-        segments.append(Segment(NARRATION, NARRATOR, fold(text[s:e]), s, e, paragraph, None, 1.0, scene))
+        for ls, le in _message_lines(text, s, e):
+            segments.append(Segment(NARRATION, NARRATOR, fold(text[ls:le]), ls, le, paragraph, None, 1.0, scene))
+
+
+# "Rory: BALCONY", "[10:42] kit: omw": one message of a chat log or a run of texts.
+_CHAT_LINE = re.compile(r"^\s*(?:\[[^\]]{1,20}\]\s*)?[^\s:]{1,30}(?: [^\s:]{1,30}){0,2}:\s+\S", re.M)
+
+
+def _message_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A chat log ("Name: message" lines) keeps a line a message, so that each is read (and
+    shown in the transcript) on its own with a pause between; prose stays whole, hard
+    wrapped or not. The narrator reads them: a typed message is not speech."""
+    lines = [(m.start() + start, m.end() + start) for m in re.finditer(r"[^\n]+", text[start:end])]
+    lines = [(ls, le) for ls, le in (_trim(text, a, b) for a, b in lines) if le > ls]
+    if len(lines) < 2:
+        return [(start, end)]
+    chat = sum(bool(_CHAT_LINE.match(text, ls, le)) for ls, le in lines)
+    return lines if chat * 2 >= len(lines) else [(start, end)]
