@@ -102,7 +102,11 @@ def plan(script: Script, cast: Cast) -> list[Part]:
         if script.author:
             intro += say(f"By {script.author}.", NARRATOR, defaults.PAUSE_TURN)
         if work is not None and work.fandoms:
-            intro += say(f"A {', '.join(work.fandoms)} story.", NARRATOR, defaults.PAUSE_TURN)
+            fandoms = ", ".join(work.fandoms)
+            # "An Avatar: The Last Airbender story", "A One Piece story", "A Good Omens story"
+            vowel = fandoms[:1].lower() in "aeiou" and not fandoms.lower().startswith(("one", "uni", "use", "eu", "uk"))
+            article = "An" if vowel else "A"
+            intro += say(f"{article} {fandoms} story.", NARRATOR, defaults.PAUSE_TURN)
         if reading["summary"] and work is not None and work.summary:
             intro += say(work.summary, NARRATOR, defaults.PAUSE_PARAGRAPH)
         if reading["notes"] and work is not None:

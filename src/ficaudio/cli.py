@@ -46,6 +46,11 @@ def _script(input_path, voices):
     return attribute(split(work, include_notes=dict(cast.reading)["notes"]), cast), cast
 
 
+def plural(n: int, noun: str) -> str:
+    """"1 chapter", "3 chapters"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ficaudio")
 def main():
@@ -109,7 +114,7 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
                 bar.close()
         for o in result.outputs:
             minutes, seconds = divmod(int(round(o.duration)), 60)
-            state = "up to date" if result.up_to_date else f"{minutes}:{seconds:02d}, {len(o.chapters)} chapters"
+            state = "up to date" if result.up_to_date else f"{minutes}:{seconds:02d}, {plural(len(o.chapters), 'chapter')}"
             click.echo(f"{o.mp3}  ({state})  transcript: {o.vtt}")
         if not quiet and not result.up_to_date:
             click.echo(f"rendered in {time.monotonic() - started:.1f} s; "
@@ -206,11 +211,11 @@ def cast(inputs, voices, dry_run):
         click.echo(f"not characters (ignore: in {result.path}): {', '.join(result.ignored)}")
     added = sum(r.added for r in result.rows)
     if dry_run:
-        click.echo(f"{added} new characters; {result.path} left unchanged (--dry-run)")
+        click.echo(f"{plural(added, 'new character')}; {result.path} left unchanged (--dry-run)")
     elif result.created:
-        click.echo(f"wrote {result.path} with {added} characters")
+        click.echo(f"wrote {result.path} with {plural(added, 'character')}")
     else:
-        click.echo(f"added {added} characters to {result.path}" if added else f"{result.path}: no new characters")
+        click.echo(f"added {plural(added, 'character')} to {result.path}" if added else f"{result.path}: no new characters")
 
 
 @main.command()
