@@ -136,3 +136,12 @@ def test_more_than_255_chapters_nest_tables_of_contents(fake_voices, tmp_path):
     assert all(len(nested[c].child_element_ids) <= 255 for c in children)
     starts = [c.start_time for c in sorted(tags.getall("CHAP"), key=lambda c: int(c.element_id[3:]))]
     assert starts == sorted(starts)
+
+
+def test_no_cache_renders_afresh_even_when_up_to_date(seed, fake_voices, tmp_path):
+    out = tmp_path / "out"
+    _render(seed, fake_voices, out, jobs=1)
+    result, _ = _render(seed, fake_voices, out, jobs=1)
+    assert result.up_to_date
+    result, _ = _render(seed, fake_voices, out, jobs=1, use_cache=False)
+    assert not result.up_to_date and result.synthesized > 0

@@ -83,7 +83,9 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
     meta_path = out_dir / f"{slug}{sidecar.SUFFIX}"
     fingerprint = _fingerprint(parts, tags, options)
     previous = sidecar.read(meta_path)
-    if previous and previous.get("fingerprint") == fingerprint and sidecar.intact(out_dir, previous):
+    # --no-cache asks for everything afresh, up-to-date output included.
+    if (options.use_cache and previous and previous.get("fingerprint") == fingerprint
+            and sidecar.intact(out_dir, previous)):
         if source_fingerprint and previous.get("source_fingerprint") != source_fingerprint:
             previous["source_fingerprint"] = source_fingerprint
             sidecar.write(meta_path, previous)
