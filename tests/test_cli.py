@@ -80,3 +80,31 @@ def test_uncertain_lists_the_least_certain_lines_with_their_line_numbers(seed):
     for row in rows:
         number, _, line = row.split(maxsplit=2)
         assert text_form[int(number) - 1] == line
+
+
+def test_render_uses_the_voices_yaml_beside_the_story_and_says_so(seed, fake_voices, tmp_path, monkeypatch):
+    import shutil
+
+    story = tmp_path / "fic" / "story.txt"
+    story.parent.mkdir()
+    shutil.copy(seed, story)
+    shutil.copy(fake_voices, story.parent / "voices.yaml")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = CliRunner().invoke(main, ["render", str(story), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert f"casting from {story.parent / 'voices.yaml'} (beside the story)" in result.output
+    # the fake engine's voices were used: the story was cast from that file
+    script = CliRunner().invoke(main, ["script", str(story), "--format", "json"])
+    assert {"Lexie", "Mark"} <= {s["speaker"] for ch in json.loads(script.output)["chapters"] for s in ch["segments"]}
+
+
+def test_render_without_any_voices_yaml_says_it_casts_automatically(tmp_path, monkeypatch):
+    story = tmp_path / "story.txt"
+    story.write_text('A Story\n\n"Hi," said Ann.\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    from ficaudio import cli
+
+    found, how = cli.find_voices(story, None)
+    assert found is None and "cast automatically" in how

@@ -31,6 +31,21 @@ def _friendly(func):
     return wrapper
 
 
+def find_voices(input_path, voices) -> tuple[Path | None, str]:
+    """The voices.yaml a story is cast from, and how it was chosen: --voices, else one in
+    the current folder, else one beside the story; None for automatic casting."""
+    if voices is not None:
+        return Path(voices), f"casting from {voices}"
+    here = Path(defaults.VOICES_FILE)
+    if here.exists():
+        return here, f"casting from {here} (current folder)"
+    beside = Path(input_path).parent / defaults.VOICES_FILE
+    if beside.exists():
+        return beside, f"casting from {beside} (beside the story)"
+    return None, (f"no {defaults.VOICES_FILE} here or beside the story: characters are cast automatically "
+                  f"(`ficaudio cast {input_path}` writes them down to change)")
+
+
 def _script(input_path, voices):
     """The attributed script of a story, or of an edited script file (its labels win)."""
     from .attribution import attribute
@@ -85,9 +100,12 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
     from .encode import Settings
     from .sidecar import fresh_outputs, source_fingerprint
 
-    voices_path = voices if voices is not None else Path(defaults.VOICES_FILE)
     for input_path in inputs:
         started = time.monotonic()
+        found, how = find_voices(input_path, voices)
+        voices_path = found if found is not None else Path(defaults.VOICES_FILE)
+        if not quiet:
+            click.echo(how, err=True)
         fingerprint = None
         if Path(input_path).is_file():
             fingerprint = source_fingerprint(input_path, voices_path, (Settings(), split))
@@ -101,7 +119,7 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
         from .render import RenderOptions, render as render_script
         from .voices import check_cast
 
-        script, cast = _script(input_path, voices)
+        script, cast = _script(input_path, found)
         cast = cast_for(script, cast)
         check_cast(cast)
         options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split)
@@ -170,7 +188,7 @@ def script(input_path, voices, fmt, out_file, uncertain):
     from .errors import OutputError
     from .scriptfile import to_json, to_text, uncertain as least_certain
 
-    result, _ = _script(input_path, voices)
+    result, _ = _script(input_path, find_voices(input_path, voices)[0])
     if uncertain:
         text = least_certain(result, uncertain)
     elif fmt == "json":
