@@ -43,8 +43,6 @@ FOLD_1_NOVELS = {"Emma", "Persuasion", "PrideAndPrejudice", "AlicesAdventuresInW
 # A fan-fiction turn counts this many times a novel's in training: the set is small
 # beside PDNC, and it is the genre ficaudio is for.
 FANFIC_WEIGHT = float(os.environ.get("FICAUDIO_FANFIC_WEIGHT", "4"))
-# Silver copies (tags deleted) count this much of the real ones.
-SILVER_WEIGHT = float(os.environ.get("FICAUDIO_SILVER_WEIGHT", "0"))
 
 
 def load_novel(folder: Path):
@@ -62,34 +60,6 @@ def load_story(story):
     doc = Document(script, cast)
     gold = [dict(q, names=set(q["names"])) for q in story.gold]
     return doc, gold, turn_labels(doc, gold)
-
-
-def detagged(doc: Document, gold) -> tuple:
-    """Silver data: the document with the narration of every explicitly tagged paragraph
-    blanked out, so that its quotations become bare lines whose speaker is known (the
-    literature's cheap way to more implicit examples). Offsets are kept: the blanked text
-    is spaces, so the gold spans still fit."""
-    from dataclasses import replace as copy
-
-    from ficaudio.model import Script, ScriptChapter
-
-    tagged = {doc.turns[t].paragraph for t in range(len(doc.turns))
-              if doc.turns[t].tag and doc.turns[t].tag[0] == "name" and doc.turns[t].paragraph == doc.turns[t].last_paragraph}
-    work = doc.script.work
-    text = list(work.text)
-    chapters = []
-    for chapter in doc.script.chapters:
-        kept = []
-        for seg in chapter.segments:
-            if seg.kind != DIALOGUE and seg.paragraph in tagged:
-                text[seg.start:seg.end] = " " * (seg.end - seg.start)
-                continue
-            kept.append(seg)
-        chapters.append(ScriptChapter(chapter.title, tuple(kept)))
-    work = copy(work, text="".join(text))
-    script = Script(doc.script.title, doc.script.author, tuple(chapters), work)
-    silver = Document(script, doc.characters)
-    return silver, gold, turn_labels(silver, gold)
 
 
 def turn_labels(doc: Document, gold: list[dict]) -> list[str | None]:
@@ -160,8 +130,6 @@ def fit(data, iterations: int = 400) -> np.ndarray:
 def train(novels, stories=()) -> np.ndarray:
     """Weights from PDNC novels and fan-fiction stories (each a load_novel/load_story triple)."""
     sources = [(item, 1.0) for item in novels] + [(item, FANFIC_WEIGHT) for item in stories]
-    if SILVER_WEIGHT:
-        sources += [(detagged(doc, gold), wt * SILVER_WEIGHT) for (doc, gold, _), wt in sources]
     data = [e for (doc, _, labels), wt in sources for e in examples(doc, labels, labels, wt)]
     w = fit(data)
     data = []
