@@ -217,7 +217,7 @@ def discovery_table(stories) -> None:
     from ficaudio.ingest import parse_text
     from ficaudio.split import split
 
-    print(f"\n== fan fiction, characters found without a cast ==")
+    print("\n== fan fiction, characters found without a cast ==")
     print(f"{'story':32} {'speakers':>8} {'found':>6} {'not a speaker':>13} {'split':>6} {'gender':>7}")
     totals = Counter()
     for story in stories:
