@@ -86,12 +86,21 @@ def test_script_of_a_script_is_the_edited_script(script_file, fake_voices, tmp_p
 
 
 def test_unknown_speaker_names_the_line(script_file, fake_voices):
-    _, lineno = _relabel(script_file, LINE, "Lex")
+    _, lineno = _relabel(script_file, LINE, "Lexy")
     result = CliRunner().invoke(main, ["script", str(script_file), "--voices", str(fake_voices)])
     assert result.exit_code == 1
-    assert f"story.script:{lineno}: unknown speaker 'Lex'" in result.output
+    assert f"story.script:{lineno}: unknown speaker 'Lexy'" in result.output
     assert "did you mean Lexie?" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("label", ["lexie", "Lex", "LITTLE GREY"])
+def test_a_label_may_be_any_case_or_an_alias(script_file, fake_voices, label):
+    _relabel(script_file, LINE, label)
+    result = CliRunner().invoke(main, ["script", str(script_file), "--voices", str(fake_voices), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    line = next(seg for ch in json.loads(result.output)["chapters"] for seg in ch["segments"] if seg["text"] == LINE)
+    assert (line["speaker"], line["confidence"]) == ("Lexie", 1.0)
 
 
 def test_edited_text_is_an_error_naming_the_line(script_file, fake_voices):

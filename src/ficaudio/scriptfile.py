@@ -157,12 +157,16 @@ def read_script(path: str | Path, cast=None) -> Script:
     # attribution has already found them.
     found = attributed.characters if not cast.characters else (*cast.characters, *discover(attributed))
     speakers = {NARRATOR, UNKNOWN, *(c.name for c in found), *(s.speaker for s in segments)}
-    aliases = {a.lower(): c.name for c in cast.characters for a in c.names}
+    # A label may be written in any case, or as an alias ("lex" or "Little Grey" for Lexie).
+    aliases = {a.lower(): c.name for c in found for a in c.names}
+    aliases.update({a.lower(): c.name for c in cast.characters for a in c.names})
+    aliases.update({name.lower(): name for name in speakers})
     edited = []
     for (lineno, label, text), seg in zip(body, segments):
         if text != seg.text:
             raise ScriptError(f"{path}:{lineno}: the text of this line differs from the story "
                               f"(expected {_short(seg.text)!r}); only the speaker label may be edited")
+        label = aliases.get(label.lower(), label)
         if label not in speakers:
             raise ScriptError(f"{path}:{lineno}: unknown speaker '{label}'{_hint(label, speakers, aliases)}; "
                               f"use Narrator, Unknown or one of: {', '.join(sorted(speakers - {NARRATOR, UNKNOWN}))} "
