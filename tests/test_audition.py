@@ -52,3 +52,17 @@ def test_audition_mark_with_espeak(seed, tmp_path):
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert 2 <= probe_duration(out) <= 120
+
+
+def test_play_without_a_sound_device_says_so_and_fails(tmp_path, monkeypatch):
+    """ffplay exits 0 when it cannot open the sound device; ficaudio must not."""
+    from ficaudio.audition import Sample, play
+    from ficaudio.errors import EngineError
+
+    fake = tmp_path / "bin" / "ffplay"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'No more combinations to try, audio open failed' >&2\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    with pytest.raises(EngineError, match="could not play the sample.*sound device"):
+        play(Sample("Mark", None, ("Hello.",), b"\0\0" * 100), tmp_path / "sample.mp3")

@@ -7,6 +7,7 @@ so it sounds exactly as the character will in the audiobook.
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -145,7 +146,10 @@ def play(sample: Sample, path: Path) -> str:
 
 def _run(name: str, cmd: list[str], stdin: bytes | None) -> str:
     proc = subprocess.run(cmd, input=stdin, capture_output=True)
-    if proc.returncode != 0:
-        detail = proc.stderr.decode(errors="replace").strip()[:200]
-        raise EngineError(f"{name} could not play the sample ({detail or f'exit {proc.returncode}'})")
+    detail = proc.stderr.decode(errors="replace").strip()
+    # ffplay exits 0 when there is no sound device; it only says "audio open failed".
+    if proc.returncode != 0 or re.search(r"\bfail|no available audio device|cannot open", detail, re.I):
+        last = detail.splitlines()[-1][:200] if detail else f"exit {proc.returncode}"
+        raise EngineError(f"{name} could not play the sample ({last}); is there a sound device? "
+                          "The sample is written: open it in any player")
     return name
