@@ -262,3 +262,18 @@ def test_ignore_must_be_a_list_of_names(tmp_path):
 
     with pytest.raises(VoicesError, match=r"voices.yaml:2: 'ignore' must be a list"):
         parse_cast("characters:\nignore: {a: 1}\n")
+
+
+def test_render_warns_of_cast_members_never_named_and_genders_the_voice_contradicts(seed, tmp_path):
+    voices = tmp_path / "voices.yaml"
+    voices.write_text("characters:\n  Lexie: {gender: female, voice: en-us+m3}\n  Zelda: {gender: female}\n",
+                      encoding="utf-8")
+    from ficaudio.castfile import cast_warnings
+    from ficaudio.ingest import ingest
+    from ficaudio.split import split
+    from ficaudio.voices import load_cast
+
+    warnings = cast_warnings(split(ingest(seed)), load_cast(voices))
+    assert any("Zelda is never named in this story" in w for w in warnings)
+    assert any("Lexie is female but voice en-us+m3 is a male variant" in w for w in warnings)
+    assert len(warnings) == 2

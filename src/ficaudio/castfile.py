@@ -419,3 +419,24 @@ def table(rows) -> str:
         return "  ".join(cells).rstrip()
 
     return "\n".join(line(r) for r in [header, *body])
+
+
+def cast_warnings(script: Script, cast: Cast) -> list[str]:
+    """What in a voices.yaml looks like a mistake for this story: characters the story
+    never names (a misspelt name, another fic's cast), and a gender the voice contradicts
+    (a woman on an espeak-ng male variant)."""
+    text = script.work.text if script.work is not None else " ".join(s.text for s in script.segments())
+    where = cast.source or "voices.yaml"
+    warnings = []
+    for c in cast.characters:
+        if not any(re.search(r"(?<!\w)%s(?!\w)" % re.escape(n), text) for n in c.names if n.strip()):
+            warnings.append(f"{where}: {c.name} is never named in this story; check the spelling, or add the "
+                            "name the story uses to its aliases")
+        variant = (c.profile.voice.rpartition("+")[2] if c.profile and c.profile.engine == defaults.ENGINE
+                   and "+" in c.profile.voice else "")
+        says = "female" if re.fullmatch(r"f\d", variant) else "male" if re.fullmatch(r"m\d", variant) else None
+        if says and c.gender in ("female", "male") and says != c.gender:
+            warnings.append(f"{where}: {c.name} is {c.gender} but voice {c.profile.voice} is a {says} variant; "
+                            f"change gender: or voice:")
+    return warnings
+

@@ -115,11 +115,13 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
             for mp3 in fresh:
                 click.echo(f"{mp3}: up to date")
             continue
-        from .castfile import cast_for
+        from .castfile import cast_for, cast_warnings
         from .render import RenderOptions, render as render_script
         from .voices import check_cast
 
         script, cast = _script(input_path, found)
+        for warning in cast_warnings(script, cast):
+            click.echo(f"warning: {warning}", err=True)
         cast = cast_for(script, cast)
         check_cast(cast)
         options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split)
