@@ -85,7 +85,7 @@ def main():
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--no-cache", is_flag=True, help="Synthesize and encode everything afresh.")
 @click.option("--split", is_flag=True, help="One MP3 per chapter, with track numbers.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no notes on the casting.")
 @_friendly
 def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
     """Render stories to MP3 with a WebVTT transcript.
@@ -120,7 +120,7 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
         from .voices import check_cast
 
         script, cast = _script(input_path, found)
-        for warning in cast_warnings(script, cast):
+        for warning in [] if quiet else cast_warnings(script, cast):
             click.echo(f"warning: {warning}", err=True)
         cast = cast_for(script, cast)
         check_cast(cast)
