@@ -114,3 +114,10 @@ def test_a_byline_right_under_the_title_and_a_summary_below_it():
     assert len(work.chapters) == 1
     first = work.chapters[0].paragraphs[0]
     assert work.text[first.start:first.end] == "The rain had been threatening since Carrow Ford."
+
+
+def test_a_header_without_a_title_field_keeps_its_fields_out_of_the_story():
+    text = 'Author: moth\nFandom: Harbour Lights\n\nChapter 1\n\n"Hi," said Ann.\n'
+    work = parse_text(text, fallback_title="story")
+    assert (work.title, work.author, work.fandoms) == ("story", "moth", ("Harbour Lights",))
+    assert [c.title for c in work.chapters] == ["Chapter 1"]

@@ -203,7 +203,7 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
     if not header.fields_read:
         title, author, body_start = _title_block(spans, line, lambda i: text[spans[i][0] : spans[i][1]], summary, notes)
     if title is None:
-        body_start = 0
+        body_start = body_start if header.fields_read else 0
         title = fallback_title
     else:
         title = soften_caps(title)
@@ -306,7 +306,8 @@ def _read_header(text: str, spans: list[tuple[int, int]], header: Header) -> int
                 header.pending = key
         elif read_block(block, header):
             pass
-        elif header.fields_read and header.title is None and _looks_like_title(fold(block.splitlines()[0])):
+        elif (header.fields_read and header.title is None and _looks_like_title(fold(block.splitlines()[0]))
+              and _heading_title(fold(block.splitlines()[0])) is None):
             # AO3's page: the title, and the author on the line below it.
             lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
             if len(lines) > 2:
