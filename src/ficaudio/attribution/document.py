@@ -219,17 +219,18 @@ class Document:
     def _unspoken(self, i: int) -> bool:
         segs = self.segments
         s = segs[i]
-        same = self.paragraph_segments[s.paragraph]
+
+        def same(j: int) -> bool:
+            return 0 <= j < len(segs) and segs[j].paragraph == s.paragraph
 
         def narration_at(j: int) -> str:
-            return segs[j].text if 0 <= j < len(segs) and j in same and segs[j].kind != DIALOGUE else ""
+            return segs[j].text if same(j) and segs[j].kind != DIALOGUE else ""
 
-        alone = all(segs[j].kind == DIALOGUE for j in same)
-        above = " ".join(segs[j].text for j in self.paragraph_segments.get(s.paragraph - 1, ())
+        above = " ".join(segs[j].text for j in self.paragraph_segments.get(s.paragraph - 1, [])[-_NEAR_SEGMENTS:]
                          if segs[j].kind != DIALOGUE)
-        continues = (i >= 2 and i - 2 in same and segs[i - 2].kind == DIALOGUE and segs[i - 2].quote == s.quote) or (
-            i >= 1 and i - 1 in same and segs[i - 1].kind == DIALOGUE)
-        return is_unspoken(s.text, narration_at(i - 1), narration_at(i + 1), above, alone, continues)
+        continues = (same(i - 2) and segs[i - 2].kind == DIALOGUE and segs[i - 2].quote == s.quote) or (
+            same(i - 1) and segs[i - 1].kind == DIALOGUE)
+        return is_unspoken(s.text, narration_at(i - 1), narration_at(i + 1), above, continues)
 
     def _build_conversations(self) -> None:
         """Two narration-only paragraphs, a scene break or a chapter end part conversations.

@@ -62,12 +62,11 @@ def looks_typed(quote: str) -> bool:
     return upper > 3 and upper > 9 * lower
 
 
-def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, alone: bool,
-                continues: bool = False) -> bool:
+def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, continues: bool = False) -> bool:
     """Whether a quotation is text nobody says aloud. before/after: the narration of its
     own paragraph just before and just after it; previous_paragraph: the narration of the
-    paragraph above; alone: the paragraph holds no narration; continues: the quotation
-    goes on from an earlier part ("I think," she said, "we go.")."""
+    paragraph above (read for a quotation with nothing before it); continues: the
+    quotation goes on from an earlier part ("I think," she said, "we go.")."""
     near_before = _clause_before(before)
     near_after = _clause_after(after)
     typed = looks_typed(quote) and not continues
