@@ -121,3 +121,12 @@ def test_a_header_without_a_title_field_keeps_its_fields_out_of_the_story():
     work = parse_text(text, fallback_title="story")
     assert (work.title, work.author, work.fandoms) == ("story", "moth", ("Harbour Lights",))
     assert [c.title for c in work.chapters] == ["Chapter 1"]
+
+
+def test_a_pasted_index_of_thousands_of_character_tags_is_cut_to_a_cast():
+    from ficaudio.ingest import characters_from_tags
+
+    names = ", ".join(f"Name{i} Person{i}" for i in range(3000))
+    work = parse_text(f"Title: X\nCharacters: {names}\n\nStory text. \"Hi,\" said Name5.\n")
+    assert len(work.characters) == 3000
+    assert len(characters_from_tags(work)) == 100

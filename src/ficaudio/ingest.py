@@ -402,6 +402,7 @@ def _title_block(spans, line, raw, summary: list[str], notes: list[str]) -> tupl
     return title, author, body_start
 
 
+_MAX_CHARACTER_TAGS = 100
 _NOT_A_NAME = re.compile(r"^(?:original\b.*|others?(?:\(s\))?|everyone|reader|you|ensemble\b.*)$", re.I)
 _HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Lady|Lord|Captain|Capt)\.?$")
 
@@ -415,7 +416,9 @@ def characters_from_tags(work: Work) -> tuple[Character, ...]:
     is left unknown: tags do not say.
     """
     found: list[tuple[str, tuple[str, ...]]] = []
-    for tag in work.characters:
+    # AO3 allows 75 tags of every kind together; a longer list is no cast but a pasted
+    # index, and every name costs attribution time.
+    for tag in work.characters[:_MAX_CHARACTER_TAGS]:
         name = re.sub(r"\s*\([^)]*\)\s*$", "", tag)
         nicknames = tuple(fold(n) for n in re.findall(r"[\"\u201c]([^\"\u201d]+)[\"\u201d]", name))
         name = fold(re.sub(r"[\"\u201c][^\"\u201d]*[\"\u201d]", " ", name))
