@@ -385,3 +385,10 @@ def test_her_voice_after_a_quote_is_a_womans():
     body = 'Bob and Ann were in the kitchen.\n\n"Where is the salt?" Her voice floated back from the pantry.'
     turns = Document(split(parse_text("A Story\n\n" + body)), CAST.characters).turns
     assert [t.tag_other for t in turns] == ["female"]
+
+
+def test_pov_tags_name_the_narrator():
+    from ficaudio.pov import pov_tag_names
+
+    tags = ("POV: Dana", "Sam POV", "Marco's POV", "First Person POV", "Fluff", "POV Alternating")
+    assert pov_tag_names(tags) == ["Dana", "Sam", "Marco"]

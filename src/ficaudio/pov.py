@@ -10,25 +10,18 @@ name while the narration, speaking as "I", rarely names them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 FIRST, SECOND, THIRD = "first", "second", "third"
 
 _FIRST_WORDS = re.compile(r"\b(?:I|me|my|I'm|I\u2019m|I'd|I\u2019d)\b")
 _SECOND_WORDS = re.compile(r"\b(?:[Yy]ou|[Yy]our|[Yy]ou're|[Yy]ou\u2019re)\b")
 _POV_TAG = re.compile(r"^(?:pov\s*[:\-]\s*)?(?P<who>.+?)(?:'s|\u2019s|s')?\s+(?:pov|p\.o\.v\.?|point of view)$", re.I)
-_POV_FIRST_TAG = re.compile(r"^pov\s*[:\-]?\s*(?P<who>[A-Z].+)$")
+_POV_FIRST_TAG = re.compile(r"^(?i:pov)\s*[:\-]?\s*(?P<who>[A-Z].+)$")
 _FIRST_PERSON_TAG = re.compile(r"\bfirst[\s-]person\b", re.I)
 _SECOND_PERSON_TAG = re.compile(r"\b(?:second[\s-]person|reader[\s-]?insert|x\s+reader|/\s*reader|y/n)\b", re.I)
 READER = "Y/N"  # what a reader-insert calls its reader, and so the reader's character
 # The names reader-inserts give the reader.
 READER_NAMES = {"y/n", "(y/n)", "reader", "you", "the reader", "y/n l/n", "(y/n) (l/n)"}
-
-
-@dataclass(frozen=True)
-class PointOfView:
-    person: str  # FIRST, SECOND or THIRD
-    narrator: str | None  # the cast name of the character who narrates, if known
 
 
 def story_person(narration: list[str], tags: tuple[str, ...] = ()) -> str:
