@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from .errors import InputError
-from .formats.textheader import Header, label_of, read_block
+from .formats.textheader import LANGUAGES, Header, label_of, read_block
 from .model import Chapter, Paragraph, Work
 from .voices import Character
 
@@ -44,8 +44,6 @@ _FIELD = re.compile(r"^(?P<key>title|author|summary|fandom|rating)\s*:\s*(?P<val
 _NOTES_LABEL = re.compile(r"^(?:(?:chapter\s+)?(?:end\s+)?notes|author'?s\s+notes?)\s*:?$", re.I)
 # Where AO3's page says the story text begins.
 _TEXT_LABEL = re.compile(r"^(?:chapter|work)\s+text\s*:?$", re.I)
-_LANGUAGES = {"english": "en", "en": "en", "español": "es", "spanish": "es", "français": "fr", "french": "fr",
-              "deutsch": "de", "german": "de", "italiano": "it", "italian": "it"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 _HEADER_WINDOW = 6  # paragraphs at the top that may hold the title block
@@ -285,7 +283,7 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
         tags=tuple(header.tags),
         rating=header.rating,
         url=header.url,
-        language=_LANGUAGES.get((header.language or "").lower(), "en"),
+        language=LANGUAGES.get((header.language or "").lower(), "en"),
         source=source,
     )
 

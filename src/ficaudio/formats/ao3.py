@@ -19,12 +19,8 @@ import re
 
 from .draft import ChapterDraft, Draft
 from .html import Element, blocks
+from .textheader import LANGUAGES
 
-LANGUAGES = {
-    "english": "en", "español": "es", "français": "fr", "deutsch": "de", "italiano": "it",
-    "português brasileiro": "pt", "português europeu": "pt", "русский": "ru", "日本語": "ja", "中文-普通话 國語": "zh",
-    "polski": "pl", "nederlands": "nl", "svenska": "sv", "suomi": "fi", "türkçe": "tr", "한국어": "ko",
-}
 _LABELS = {"summary", "notes", "chapter summary", "chapter notes", "chapter end notes", "end notes"}
 _TAG_FIELDS = {"fandom": "fandoms", "relationship": "relationships", "character": "characters",
                "additional tag": "tags", "freeform": "tags"}

@@ -22,7 +22,8 @@ from urllib.parse import unquote
 
 from ..errors import InputError
 from ..ingest import decode, fold
-from .ao3 import LANGUAGES, is_ao3, read_ao3
+from .ao3 import is_ao3, read_ao3
+from .textheader import LANGUAGES
 from .draft import ChapterDraft, Draft, to_work
 from .html import Element, blocks, parse_html
 

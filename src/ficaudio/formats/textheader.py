@@ -36,27 +36,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Label (lower case) -> the field it fills. Labels not listed are known but ignored.
+# Label (lower case) -> the field it fills; IGNORED are labels known but not kept.
 FIELDS = {
     "title": "title", "author": "author", "authors": "author", "by": "author",
-    "fandom": "fandoms", "fandoms": "fandoms", "category": "categories", "categories": "categories",
+    "fandom": "fandoms", "fandoms": "fandoms",
     "relationship": "relationships", "relationships": "relationships", "pairing": "relationships",
     "pairings": "relationships", "ships": "relationships",
     "character": "characters", "characters": "characters",
     "additional tags": "tags", "additional tag": "tags", "freeform": "tags", "tags": "tags", "genre": "tags",
     "genres": "tags",
-    "rating": "rating", "language": "language", "series": "series",
+    "rating": "rating", "language": "language",
     "summary": "summary", "description": "summary", "notes": "notes", "author's notes": "notes",
     "url": "url", "source": "url", "link": "url", "story url": "url",
 }
 IGNORED = {
     "archive warning", "archive warnings", "warning", "warnings", "stats", "published", "updated",
     "completed", "words", "chapters", "comments", "kudos", "bookmarks", "hits", "status", "packaged",
-    "collections", "story id", "storyid", "date published", "date updated", "wordcount", "word count",
-    "posted originally on the archive of our own at", "site", "publisher",
+    "collections", "category", "categories", "series", "story id", "storyid", "date published",
+    "date updated", "wordcount", "word count", "posted originally on the archive of our own at", "site", "publisher",
+}
+# AO3's language names (as its pages and downloads write them), and their English names.
+LANGUAGES = {
+    "english": "en", "español": "es", "français": "fr", "deutsch": "de", "italiano": "it",
+    "português brasileiro": "pt", "português europeu": "pt", "русский": "ru", "日本語": "ja", "中文-普通话 國語": "zh",
+    "polski": "pl", "nederlands": "nl", "svenska": "sv", "suomi": "fi", "türkçe": "tr", "한국어": "ko",
+    "en": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it",
 }
 IGNORE = "ignore"  # pending value of a label we know but do not keep
-LIST_FIELDS = {"fandoms", "categories", "relationships", "characters", "tags"}
+LIST_FIELDS = {"fandoms", "relationships", "characters", "tags"}
 _LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z' ]{0,40}?)\s*:\s*(?P<value>.*)$")
 _INDENTED = re.compile(r"^(?:[ \t]+|\u00a0+)\S")
 
@@ -68,13 +75,11 @@ class Header:
     title: str | None = None
     author: str | None = None
     fandoms: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
     relationships: list[str] = field(default_factory=list)
     characters: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     rating: str | None = None
     language: str | None = None
-    series: str | None = None
     summary: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     url: str | None = None
