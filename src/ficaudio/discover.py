@@ -64,7 +64,7 @@ def _with_reader(script: Script, found: tuple[Character, ...]) -> tuple[Characte
     if reader_of(found):
         return found
     work = script.work
-    tags = tuple(work.tags + work.relationships + work.characters) if work is not None else ()
+    tags = work.all_tags if work is not None else ()
     narration = [s.text for s in script.segments() if s.kind != DIALOGUE]
     if story_person(narration, tags) != SECOND:
         return found

@@ -50,6 +50,12 @@ class Work:
     language: str = "en"
     source: str = ""  # the path it was read from
 
+    @property
+    def all_tags(self) -> tuple[str, ...]:
+        """Additional tags, relationships and characters: where a fic says its POV
+        ("Sam POV", "Theo Marsh/Reader")."""
+        return self.tags + self.relationships + self.characters
+
     def span(self, start: int, end: int) -> str:
         return self.text[start:end]
 

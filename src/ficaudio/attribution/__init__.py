@@ -30,6 +30,7 @@ from .ranker import decide, load_weights
 # How sure the cues for "nobody says this aloud" are (a sign, a typed text message).
 UNSPOKEN_CONFIDENCE = 0.8
 
+
 def attribute(script: Script, cast: Cast) -> Script:
     """Fill in the speaker of every dialogue segment, with a confidence in [0, 1]."""
     characters = cast.characters or without_ignored(discover(script), cast.ignore)

@@ -83,7 +83,7 @@ class Document:
         work = script.work
         text = work.text if work is not None else None
         self._index_mentions(text)
-        self.fic_tags = tuple(work.tags + work.relationships + work.characters) if work is not None else ()
+        self.fic_tags = work.all_tags if work is not None else ()
         self.person = story_person([s.text for s in self.segments if s.kind != DIALOGUE], self.fic_tags)
         self._build_turns()
         # How often each character is named in a tag: who talks in this story.
