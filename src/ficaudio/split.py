@@ -233,6 +233,8 @@ def _message_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """A chat log ("Name: message" lines) keeps a line a message, so that each is read (and
     shown in the transcript) on its own with a pause between; prose stays whole, hard
     wrapped or not. The narrator reads them: a typed message is not speech."""
+    if text.find("\n", start, end) < 0:
+        return [(start, end)]  # the common case: no line break, nothing to look at
     lines = [(m.start() + start, m.end() + start) for m in re.finditer(r"[^\n]+", text[start:end])]
     lines = [(ls, le) for ls, le in (_trim(text, a, b) for a, b in lines) if le > ls]
     if len(lines) < 2:
