@@ -142,11 +142,17 @@ def run_pdnc(root: Path, novel: str, mode: str) -> list:
     return score(doc, pdnc_gold(folder))
 
 
-def fanfic_stories():
-    sys.path.insert(0, str(ROOT / "benchmarks" / "fanfic"))
+def _generator():
+    """benchmarks/fanfic/generate.py, which writes the fan-fiction set."""
+    if str(ROOT / "benchmarks" / "fanfic") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks" / "fanfic"))
     import generate
 
-    return generate.all_stories()
+    return generate
+
+
+def fanfic_stories():
+    return _generator().all_stories()
 
 
 CALIBRATION: list[tuple[float, bool]] = []  # (confidence, correct) of spoken fan-fiction lines, cast mode
@@ -170,9 +176,7 @@ def calibration_table(pairs: list[tuple[float, bool]]) -> None:
 
 def run_fanfic(story, mode: str) -> list:
     """Score one story of the fan-fiction set, written out as a user would have it."""
-    sys.path.insert(0, str(ROOT / "benchmarks" / "fanfic"))
-    import generate
-
+    generate = _generator()
     with tempfile.TemporaryDirectory() as tmp:
         generate.write(story, Path(tmp))
         voices = Path(tmp) / f"{story.id}.voices.yaml" if mode == "cast" else None
