@@ -168,7 +168,7 @@ def read_script(path: str | Path, cast=None) -> Script:
                               f"(expected {_short(seg.text)!r}); only the speaker label may be edited")
         label = aliases.get(label.lower(), label)
         if label not in speakers:
-            raise ScriptError(f"{path}:{lineno}: unknown speaker '{label}'{_hint(label, speakers, aliases)}; "
+            raise ScriptError(f"{path}:{lineno}: unknown speaker '{label}'{_hint(label, speakers)}; "
                               f"use Narrator, Unknown or one of: {', '.join(sorted(speakers - {NARRATOR, UNKNOWN}))} "
                               "(or add the character to voices.yaml)")
         edited.append(seg if label == seg.speaker else replace(seg, speaker=label, confidence=1.0))
@@ -218,9 +218,7 @@ def _locate(script: Path, source: str, lineno: int) -> Path:
                       "the current folder; fix the '# source:' line")
 
 
-def _hint(label: str, speakers: set[str], aliases: dict[str, str]) -> str:
-    if label.lower() in aliases:
-        return f" (did you mean {aliases[label.lower()]}? labels use the character's name, not an alias)"
+def _hint(label: str, speakers: set[str]) -> str:
     near = difflib.get_close_matches(label, sorted(speakers), n=1, cutoff=0.6)
     return f" (did you mean {near[0]}?)" if near else ""
 
