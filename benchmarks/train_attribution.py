@@ -10,7 +10,7 @@ decisions, which is what the ranker sees at run time.
 
 --cv is the honest figure: the novels are split in two by author and the fan fiction by
 its halves (A, B); weights trained on one fold are scored on the other, and the other
-way round. --loo reports leave-one-novel-out accuracy on PDNC; --write stores the
+way round, with the cast given and with the characters found automatically. --loo reports leave-one-novel-out accuracy on PDNC; --write stores the
 weights trained on everything.
 """
 
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import attribution as bench  # noqa: E402
 
 from ficaudio.attribution import FEATURES, Document, decide, speakers  # noqa: E402
+from ficaudio.discover import discover  # noqa: E402
 from ficaudio.ingest import ingest, parse_text  # noqa: E402
 from ficaudio.model import DIALOGUE  # noqa: E402
 from ficaudio.split import split  # noqa: E402
@@ -155,18 +156,28 @@ def cross_validate(novels: dict, stories: dict) -> None:
         in_fold = lambda name: (name in FOLD_1_NOVELS) == (fold == 1)  # noqa: E731
         folds.append(({n: v for n, v in novels.items() if in_fold(n)},
                       {i: v for i, v in stories.items() if (v[0].half == "A") == (fold == 1)}))
-    held_novels, held_stories = {}, {}
+    held_novels, held_stories, auto_novels, auto_stories = {}, {}, {}, {}
+
+    def without_cast(doc: Document) -> Document:
+        """The same story with the characters found in it instead of the cast (auto mode)."""
+        return Document(doc.script, discover(doc.script))
+
     for k in (0, 1):
         train_novels, train_stories = folds[k]
         test_novels, test_stories = folds[1 - k]
         w = train(list(train_novels.values()), [item for _, item in train_stories.values()])
         for name, (doc, gold, _) in test_novels.items():
             held_novels[name] = score_doc(doc, gold, w)
+            auto_novels[name] = score_doc(without_cast(doc), gold, w)
         for sid, (story, (doc, gold, _)) in test_stories.items():
             held_stories[sid] = [(dict(q, half=story.half), ok, p) for q, ok, p in score_doc(doc, gold, w)]
+            auto_stories[sid] = [(dict(q, half=story.half), ok, p)
+                                 for q, ok, p in score_doc(without_cast(doc), gold, w)]
     print("Held-out figures (two folds, each scored by weights trained on the other):")
     bench.report("PDNC dev, cast mode, cross-validated", held_novels)
     bench.report_fanfic("cast, cross-validated", held_stories)
+    bench.report("PDNC dev, auto mode, cross-validated", auto_novels)
+    bench.report_fanfic("auto, cross-validated", auto_stories)
 
 
 def main(argv=None) -> int:
