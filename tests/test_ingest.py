@@ -91,7 +91,21 @@ def test_a_fanficfare_header_fills_every_field():
     assert work.tags == ("First Person", "Dana POV", "Fluff")
     assert work.rating == "Teen And Up Audiences"
     assert work.summary == "Dana makes tea. Priya has opinions."
+    assert (work.series, work.series_part) == ("Harbour Lights Shorts", 3)
     assert [c.title for c in work.chapters] == ["Chapter 1: Steam", "Chapter 2: Pour"]
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("Part 2 of Skybridge Nights", ("Skybridge Nights", 2)),
+    ("Harbour Lights Shorts [3]", ("Harbour Lights Shorts", 3)),
+    ("The Lantern Cycle, Part 4", ("The Lantern Cycle", 4)),
+    ("Part 1 of Tea | Part 3 of Coffee", ("Tea", 1)),
+    ("Night Shifts", ("Night Shifts", None)),
+])
+def test_series_and_part_as_downloads_write_them(written, expected):
+    from ficaudio.formats.textheader import parse_series
+
+    assert parse_series(written) == expected
 
 
 def test_a_copied_ao3_page_keeps_its_summary_and_notes_out_of_the_story():

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from .errors import InputError
-from .formats.textheader import LANGUAGES, Header, label_of, read_block
+from .formats.textheader import LANGUAGES, Header, label_of, parse_series, read_block
 from .model import Chapter, Paragraph, Work
 from .voices import Character
 
@@ -283,6 +283,8 @@ def parse_text(text: str, source: str = "", fallback_title: str = "Untitled") ->
         tags=tuple(header.tags),
         rating=header.rating,
         url=header.url,
+        series=parse_series(header.series)[0],
+        series_part=parse_series(header.series)[1],
         language=LANGUAGES.get((header.language or "").lower(), "en"),
         source=source,
     )

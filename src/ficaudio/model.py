@@ -47,6 +47,8 @@ class Work:
     tags: tuple[str, ...] = ()  # AO3's additional tags ("First Person", "Sam POV", "Fluff")
     rating: str | None = None
     url: str | None = None
+    series: str | None = None
+    series_part: int | None = None  # the work's place in the series, when the download says
     language: str = "en"
     source: str = ""  # the path it was read from
 

@@ -135,5 +135,9 @@ def _read_tags(dl: Element, draft: Draft) -> None:
                 getattr(draft, _TAG_FIELDS[singular]).extend(v for v in values if v)
             elif key == "rating":
                 draft.rating = draft.rating or e.text().strip() or None
+            elif key == "series":
+                # One span.position a series the work is in; the first is its own series.
+                position = e.find("span", cls="position") or e
+                draft.series = draft.series or " ".join(position.text().split()) or None
             elif key == "language":
                 draft.language = LANGUAGES.get(e.text().lower(), draft.language)

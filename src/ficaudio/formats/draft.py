@@ -13,6 +13,7 @@ from ..errors import InputError
 from ..ingest import classify, fold, soften_caps
 from ..model import Chapter, Paragraph, Work
 from .html import Block
+from .textheader import parse_series
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Draft:
     tags: list[str] = field(default_factory=list)
     rating: str | None = None
     url: str | None = None
+    series: str | None = None  # as written: "Part 2 of Name"
     language: str | None = None
     chapters: list[ChapterDraft] = field(default_factory=list)
 
@@ -103,6 +105,8 @@ def to_work(draft: Draft, source: str, fallback_title: str) -> Work:
         rating=draft.rating,
         characters=tuple(draft.characters),
         url=draft.url,
+        series=parse_series(draft.series)[0],
+        series_part=parse_series(draft.series)[1],
         language=draft.language or "en",
         source=source,
     )

@@ -240,6 +240,8 @@ def _fanficfare_titlepage(doc: Element, draft: Draft) -> None:
                 target.extend(v.strip() for v in " ".join(value).split(",") if v.strip())
         elif label == "language":
             draft.language = LANGUAGES.get(" ".join(value).strip().lower(), draft.language)
+        elif label == "series":
+            draft.series = draft.series or " ".join(" ".join(value).split()) or None
         label = None
         value.clear()
 

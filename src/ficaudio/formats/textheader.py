@@ -48,11 +48,12 @@ FIELDS = {
     "rating": "rating", "language": "language",
     "summary": "summary", "description": "summary", "notes": "notes", "author's notes": "notes",
     "url": "url", "source": "url", "link": "url", "story url": "url",
+    "series": "series",
 }
 IGNORED = {
     "archive warning", "archive warnings", "warning", "warnings", "stats", "published", "updated",
     "completed", "words", "chapters", "comments", "kudos", "bookmarks", "hits", "status", "packaged",
-    "collections", "category", "categories", "series", "story id", "storyid", "date published",
+    "collections", "category", "categories", "story id", "storyid", "date published",
     "date updated", "wordcount", "word count", "posted originally on the archive of our own at", "site", "publisher",
 }
 # AO3's language names (as its pages and downloads write them), and their English names.
@@ -83,6 +84,7 @@ class Header:
     summary: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     url: str | None = None
+    series: str | None = None  # as written: "Part 2 of Name", "Name [2]"
     fields_read: int = 0
     # Labels left open at the block's end ("Summary:" with its text in the next paragraphs).
     pending: str | None = None
@@ -160,3 +162,23 @@ def _split_list(value: str) -> list[str]:
             current.append(ch)
     out.append("".join(current))
     return out
+
+
+_SERIES_FORMS = (
+    re.compile(r"^(?:part|book|no\.?|#)\s*(?P<part>\d+)\s+(?:of|in)\s+(?:the\s+)?(?P<name>.+?)(?:\s+series)?$", re.I),
+    re.compile(r"^(?P<name>.+?)\s*\[(?P<part>\d+)\]$"),  # FanFicFare
+    re.compile(r"^(?P<name>.+?)[,:]?\s+(?:part|book|#)\s*(?P<part>\d+)$", re.I),
+)
+
+
+def parse_series(value: str | None) -> tuple[str | None, int | None]:
+    """("Name", 2) from the ways AO3 and FanFicFare write a work's place in a series;
+    a work in several series keeps the first."""
+    if not value:
+        return None, None
+    value = " ".join(value.split()).split(" | ")[0].strip()
+    for form in _SERIES_FORMS:
+        m = form.match(value)
+        if m:
+            return m["name"].strip(), int(m["part"])
+    return value, None
