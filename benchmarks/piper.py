@@ -42,8 +42,8 @@ def timed(cmd, env=None, cwd=None) -> float:
 def raw(model: Path, seed: Path, work: Path) -> float:
     wav, mp3 = work / "x.wav", work / "x.mp3"
     return timed([sys.executable, "-m", "piper", "-m", str(model), "-i", str(seed), "-f", str(wav)]) + timed(
-        ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", str(defaults.MP3_RATE), "-ac",
-         str(defaults.MP3_CHANNELS), "-codec:a", "libmp3lame", "-b:a", defaults.MP3_BITRATE, str(mp3)]
+        ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", str(defaults.AUDIO_RATE), "-ac",
+         str(defaults.AUDIO_CHANNELS), "-codec:a", "libmp3lame", "-b:a", defaults.AUDIO_BITRATE, str(mp3)]
     )
 
 

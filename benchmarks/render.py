@@ -1,9 +1,11 @@
 """Render speed against the floor: one espeak-ng call for the whole text plus one ffmpeg
-encode at the settings of the MP3 ficaudio writes, measured in the same run.
+encode at the settings of the file ficaudio writes (MP3, or AAC for M4B), measured in the
+same run.
 
-    python benchmarks/render.py                 # the seed
-    python benchmarks/render.py --emma          # the seed and Emma (about 10 minutes)
+    python benchmarks/render.py                 # the seed, as MP3 and as M4B
+    python benchmarks/render.py --emma          # the seed and Emma (about 20 minutes)
     python benchmarks/render.py --text FILE     # any text
+    python benchmarks/render.py --format m4b    # one format only
 
 Prints wall times, the ratios the speed issue sets (cold render / floor, warm re-render /
 cold render) and the peak memory of the largest process of the render.
@@ -46,34 +48,35 @@ def timed(cmd, env=None, cwd=None) -> tuple[float, int]:
     return wall, report["maxrss_kb"] // 1024
 
 
-def floor(text: Path, work: Path) -> tuple[float, float]:
-    wav, mp3 = work / "floor.wav", work / "floor.mp3"
+def floor(text: Path, work: Path, audio_format: str) -> tuple[float, float]:
+    wav, encoded = work / "floor.wav", work / f"floor.{audio_format}"
+    codec = ["-codec:a", "libmp3lame"] if audio_format == "mp3" else ["-codec:a", "aac", "-f", "ipod"]
     synth, _ = timed(["espeak-ng", "-v", "en-us", "-f", str(text), "-w", str(wav)])
-    encode, _ = timed(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", str(defaults.MP3_RATE),
-                       "-ac", str(defaults.MP3_CHANNELS), "-codec:a", "libmp3lame", "-b:a", defaults.MP3_BITRATE,
-                       str(mp3)])
+    encode, _ = timed(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", str(defaults.AUDIO_RATE),
+                       "-ac", str(defaults.AUDIO_CHANNELS), *codec, "-b:a", defaults.AUDIO_BITRATE, str(encoded)])
     return synth, encode
 
 
-def bench(text: Path, voices: Path | None, jobs: int | None) -> dict:
+def bench(text: Path, voices: Path | None, jobs: int | None, audio_format: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="ficaudio-bench-") as tmp:
         work = Path(tmp)
         env = dict(os.environ, XDG_CACHE_HOME=str(work / "cache"), PYTHONPATH=str(ROOT / "src"))
-        cmd = [sys.executable, "-m", "ficaudio", "render", str(text), "--out", str(work / "out"), "--quiet"]
+        cmd = [sys.executable, "-m", "ficaudio", "render", str(text), "--out", str(work / "out"), "--quiet",
+               "--format", audio_format]
         if voices:
             cmd += ["--voices", str(voices)]
         if jobs:
             cmd += ["--jobs", str(jobs)]
-        synth, encode = floor(text, work)
+        synth, encode = floor(text, work, audio_format)
         # cwd is the temp folder, so a ./voices.yaml of the caller is not picked up.
         cold, peak = timed(cmd, env, cwd=work)
         warm, _ = timed(cmd, env, cwd=work)
-        mp3 = next((work / "out").glob("*.mp3"))
+        audio = next((work / "out").glob(f"*.{audio_format}"))
         duration = float(subprocess.run(
-            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(mp3)],
+            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(audio)],
             capture_output=True, text=True, check=True).stdout)
-    return {"text": text.name, "floor_synth": synth, "floor_encode": encode, "cold": cold, "warm": warm,
-            "peak_mb": peak, "audio_min": duration / 60}
+    return {"text": f"{text.name} ({audio_format})", "floor_synth": synth, "floor_encode": encode, "cold": cold,
+            "warm": warm, "peak_mb": peak, "audio_min": duration / 60}
 
 
 def main():
@@ -81,6 +84,8 @@ def main():
     parser.add_argument("--emma", action="store_true", help="also render Emma from ../shared/pdnc-dev")
     parser.add_argument("--text", type=Path, action="append", default=[], help="another text to render")
     parser.add_argument("--jobs", type=int, help="passed to ficaudio render --jobs")
+    parser.add_argument("--format", choices=["mp3", "m4b"], action="append",
+                        help="the formats to render (default: both)")
     args = parser.parse_args()
     runs = [(SEED, ROOT / "voices.yaml")]
     if args.emma:
@@ -88,12 +93,12 @@ def main():
             sys.exit(f"Emma not found at {EMMA}")
         runs.append((EMMA, None))
     runs += [(t, None) for t in args.text]
-    print(f"{'text':<28} {'audio':>7} {'floor s':>8} {'cold s':>8} {'cold/floor':>10} {'warm s':>7} "
+    print(f"{'text':<34} {'audio':>7} {'floor s':>8} {'cold s':>8} {'cold/floor':>10} {'warm s':>7} "
           f"{'warm/cold':>9} {'peak MB':>8}")
-    for text, voices in runs:
-        r = bench(text, voices, args.jobs)
+    for (text, voices), audio_format in [(run, f) for run in runs for f in args.format or ["mp3", "m4b"]]:
+        r = bench(text, voices, args.jobs, audio_format)
         fl = r["floor_synth"] + r["floor_encode"]
-        print(f"{r['text'][:28]:<28} {r['audio_min']:6.1f}m {fl:8.2f} {r['cold']:8.2f} {r['cold'] / fl:10.2f} "
+        print(f"{r['text'][:34]:<34} {r['audio_min']:6.1f}m {fl:8.2f} {r['cold']:8.2f} {r['cold'] / fl:10.2f} "
               f"{r['warm']:7.2f} {r['warm'] / r['cold']:9.3f} {r['peak_mb']:8d}")
         print(f"  floor: espeak-ng {r['floor_synth']:.2f} s + ffmpeg {r['floor_encode']:.2f} s")
 

@@ -112,11 +112,14 @@ def test_split_writes_one_file_per_chapter_with_track_numbers(fake_voices, tmp_p
     from tests.conftest import DATA
 
     result, _ = _render(DATA / "chapters.txt", fake_voices, tmp_path / "out", jobs=1, split=True)
-    names = [o.mp3.name for o in result.outputs]
-    assert names == ["the-storm-chapter-01.mp3", "the-storm-chapter-02.mp3", "the-storm-chapter-03.mp3"]
-    tracks = [str(ID3(o.mp3)["TRCK"]) for o in result.outputs]
-    assert tracks == ["1/3", "2/3", "3/3"]
-    assert str(ID3(result.outputs[2].mp3)["TALB"]) == "The Storm Chapter"
+    names = [o.audio.name for o in result.outputs]
+    assert names == ["the-storm-chapter-01.mp3", "the-storm-chapter-02.mp3"]
+    tracks = [str(ID3(o.audio)["TRCK"]) for o in result.outputs]
+    assert tracks == ["1/2", "2/2"]
+    assert str(ID3(result.outputs[1].audio)["TALB"]) == "The Storm Chapter"
+    # The spoken introduction opens the first chapter's file, not a file of its own.
+    assert [c.title for c in result.outputs[0].chapters] == ["Introduction", "Chapter 1"]
+    assert str(ID3(result.outputs[0].audio)["TIT2"]) == "Chapter 1"
 
 
 def test_more_than_255_chapters_nest_tables_of_contents(fake_voices, tmp_path):
@@ -125,7 +128,7 @@ def test_more_than_255_chapters_nest_tables_of_contents(fake_voices, tmp_path):
     story = tmp_path / "long.txt"
     story.write_text("Long Story\n\n" + "".join(f"Chapter {n}\n\nShe ran {n} miles.\n\n" for n in range(1, 301)))
     result, _ = _render(story, fake_voices, tmp_path / "out", jobs=2)
-    tags = ID3(result.outputs[0].mp3)
+    tags = ID3(result.outputs[0].audio)
     assert len(tags.getall("CHAP")) == 301  # the introduction and 300 chapters
     top = [t for t in tags.getall("CTOC") if t.flags & CTOCFlags.TOP_LEVEL]
     assert len(top) == 1

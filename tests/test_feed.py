@@ -27,13 +27,15 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    """The seed as one MP3 and a two-chapter story rendered with --split (an MP3 for the
-    introduction and one per chapter), in one folder; rendered once for the module."""
+    """The seed as one MP3, a two-chapter story rendered with --split (an MP3 a chapter,
+    the introduction in the first) and a three-chapter story as one M4B, in one folder;
+    rendered once for the module."""
     root = tmp_path_factory.mktemp("rendered")
     voices = root / "voices.yaml"
     voices.write_text(FAKE_VOICES)
     out = root / "out"
-    for extra, story in (([], SEED), (["--split"], DATA / "chapters.txt")):
+    for extra, story in (([], SEED), (["--split"], DATA / "chapters.txt"),
+                         (["--format", "m4b"], DATA / "three_chapters.txt")):
         run("render", "--quiet", "--no-cache", *extra, str(story), "--voices", str(voices), "--out", str(out))
     return out
 
@@ -56,15 +58,16 @@ def test_feed_reads_cleanly_in_feedparser_and_podcastparser(out):
     run("feed", str(out), "--base-url", BASE)
     parsed = feedparser.parse(str(out / "feed.xml"))
     assert not parsed.bozo, parsed.get("bozo_exception")
-    mp3s = sorted(p.name for p in out.glob("*.mp3"))
-    assert len(mp3s) == 4 and len(parsed.entries) == 4
+    audio = sorted(p.name for p in [*out.glob("*.mp3"), *out.glob("*.m4b")])
+    assert len(audio) == 4 and len(parsed.entries) == 4
 
     with open(out / "feed.xml", "rb") as f:
         podcast = podcastparser.parse(f"{BASE}/feed.xml", f)
-    assert sorted(e["enclosures"][0]["url"].rsplit("/", 1)[1] for e in podcast["episodes"]) == mp3s
+    assert sorted(e["enclosures"][0]["url"].rsplit("/", 1)[1] for e in podcast["episodes"]) == audio
     for episode in podcast["episodes"]:
         enclosure = episode["enclosures"][0]
-        assert enclosure["mime_type"] == "audio/mpeg"
+        m4b = enclosure["url"].endswith(".m4b")
+        assert enclosure["mime_type"] == ("audio/x-m4a" if m4b else "audio/mpeg")
         assert enclosure["file_size"] == local(out, enclosure["url"]).stat().st_size
         assert episode["total_time"] > 0
         assert episode["guid"]
@@ -82,7 +85,7 @@ def test_every_item_has_what_podcast_apps_use(out):
         mp3 = local(out, item.find("enclosure").get("url"))
         assert int(item.find("enclosure").get("length")) == mp3.stat().st_size
         meta = [json.loads(p.read_text()) for p in out.glob("*.ficaudio.json")]
-        duration = next(f["duration"] for m in meta for f in m["files"] if f["mp3"] == mp3.name)
+        duration = next(f["duration"] for m in meta for f in m["files"] if f["audio"] == mp3.name)
         assert int(item.find(f"{ITUNES}duration").text) == round(duration)
         assert item.find("pubDate").text
         guids.add(item.find("guid").text)
@@ -131,10 +134,11 @@ def test_chapter_files_are_episodes_in_order(out):
     split = sorted((i for i in items(out) if "The Storm Chapter" in i.find("title").text),
                    key=lambda i: int(i.find(f"{ITUNES}episode").text))
     assert [i.find("enclosure").get("url").rsplit("/", 1)[1] for i in split] == \
-        ["the-storm-chapter-01.mp3", "the-storm-chapter-02.mp3", "the-storm-chapter-03.mp3"]
-    assert split[1].find("title").text == "The Storm Chapter: Chapter 1"
+        ["the-storm-chapter-01.mp3", "the-storm-chapter-02.mp3"]
+    # The introduction opens the first chapter's file; the episode is named by the chapter.
+    assert split[0].find("title").text == "The Storm Chapter: Chapter 1"
     dates = [parsedate_to_datetime(i.find("pubDate").text) for i in split]
-    assert dates == sorted(dates) and len(set(dates)) == 3
+    assert dates == sorted(dates) and len(set(dates)) == 2
     assert ET.parse(out / "feed.xml").getroot().find("channel").find(f"{ITUNES}type").text == "serial"
 
 
@@ -145,3 +149,14 @@ def test_feed_errors_say_how_to_fix_them(tmp_path):
     assert result.exit_code == 1 and "ficaudio render" in result.output and "Traceback" not in result.output
     result = CliRunner().invoke(main, ["feed", str(empty), "--base-url", "example.org"])
     assert result.exit_code == 1 and "--base-url https://" in result.output
+
+
+def test_an_m4b_is_an_episode_with_its_cover(out):
+    run("feed", str(out), "--base-url", BASE)
+    item = next(i for i in items(out) if i.find("title").text == "Salt and Lanterns")
+    assert item.find("enclosure").get("type") == "audio/x-m4a"
+    image = local(out, item.find(f"{ITUNES}image").get("href"))
+    assert image.read_bytes()[:4] == b"\x89PNG"
+    chapters = json.loads(local(out, item.find(f"{PODCAST}chapters").get("url")).read_text())["chapters"]
+    assert [c["title"] for c in chapters][1:] == [
+        "Chapter 1: The Very Long Road Down to the Harbour at Night", "Chapter 2", "Chapter 3: Home"]

@@ -54,6 +54,7 @@ def test_ao3_html_metadata():
     assert work.summary == "Lexie is thirty-one hours into a shift. Mark has opinions about that."
     assert work.notes == ('Written for a prompt: "coffee on the skybridge".',)
     assert work.end_notes == ("Come say hi on my blog.",)
+    assert (work.series, work.series_part) == ("Skybridge Nights", 2)
     assert [c.title for c in work.chapters] == ["Chapter 1: The Night Shift", "Chapter 2: Morning Rounds"]
     first, second = work.chapters
     assert first.summary == "The pit, after midnight." and first.notes == ("Thanks to my beta!",)
@@ -187,7 +188,11 @@ def test_metadata_reaches_the_mp3_tags(reader, request, fake_voices, tmp_path):
     assert str(tags["TXXX:FANDOM"]) == "Grey's Anatomy"
     assert str(tags["TXXX:SOURCE URL"]) == "https://archiveofourown.org/works/48213977"
     assert tags["WOAS"].url == "https://archiveofourown.org/works/48213977"
-    assert str(tags.getall("COMM")[0]) == "Lexie is thirty-one hours into a shift. Mark has opinions about that."
+    comment = str(tags.getall("COMM")[0])
+    assert comment.startswith("Lexie is thirty-one hours into a shift. Mark has opinions about that.")
+    assert "text-to-speech" in comment and "not a podfic read by a person" in comment
+    assert str(tags["TXXX:SERIES"]) == "Skybridge Nights" and str(tags["TPOS"]) == "2"
+    assert str(tags["TCOM"]) == str(tags["TXXX:READER"]) == "ficaudio (test-tone voices)"
     chapters = [str(c.sub_frames["TIT2"]) for c in sorted(tags.getall("CHAP"), key=lambda c: c.start_time)]
     assert chapters == ["Introduction", "Chapter 1: The Night Shift", "Chapter 2: Morning Rounds"]
 

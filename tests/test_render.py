@@ -56,13 +56,14 @@ def test_render_seed_with_fake_engine(seed, fake_voices, tmp_path):
     assert MP3(mp3).info.sample_rate == 44100
 
 
-def test_transcript_times_match_audio(seed, fake_voices, tmp_path):
+@pytest.mark.parametrize("audio_format", ["mp3", "m4b"])
+def test_transcript_times_match_audio(seed, fake_voices, tmp_path, audio_format):
     """Each voice of the fake engine is a tone: a cue's time span must hold its speaker's tone."""
     out = tmp_path / "out"
-    render([str(seed), "--voices", str(fake_voices), "--out", str(out)])
+    render([str(seed), "--voices", str(fake_voices), "--out", str(out), "--format", audio_format])
     text = (out / "little-greys-anatomy.vtt").read_text()
     assert text.startswith("WEBVTT")
-    audio = decode(out / "little-greys-anatomy.mp3")
+    audio = decode(out / f"little-greys-anatomy.{audio_format}")
     cues = []
     for block in text.split("\n\n")[1:]:
         lines = block.strip().splitlines()

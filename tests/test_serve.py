@@ -56,7 +56,8 @@ def test_feed_points_at_the_server(server, out):  # noqa: F811
         url = item.find("enclosure").get("url")
         assert url.startswith(base(server) + "/")
         status, headers, data = get(url)
-        assert status == 200 and headers["Content-Type"] == "audio/mpeg"
+        assert status == 200 and headers["Content-Type"] == item.find("enclosure").get("type")
+        assert headers["Content-Type"] == ("audio/x-m4a" if url.endswith(".m4b") else "audio/mpeg")
         assert len(data) == int(item.find("enclosure").get("length"))
     assert not (out / "feed.xml").exists()  # a published feed on disk is left alone
 

@@ -52,6 +52,7 @@ def pronunciations_for(cast: Cast, engine: str) -> tuple[tuple[str, str], ...]:
 # ends: a Gutenberg paragraph can run to 15 minutes of audio, which as one clip would
 # hold hundreds of megabytes in a worker, keep one core busy while the others wait, and
 # make one unreadable transcript cue.
+INTRO_TITLE = "Introduction"  # the part before the first chapter: title, author, summary
 PIECE_WORDS = 80
 _SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]*[A-Z0-9])")
 
@@ -112,7 +113,7 @@ def plan(script: Script, cast: Cast) -> list[Part]:
         if reading["notes"] and work is not None:
             for note in work.notes:
                 intro += say(note, NARRATOR, defaults.PAUSE_PARAGRAPH)
-        parts.append(Part("Introduction", tuple(intro)))
+        parts.append(Part(INTRO_TITLE, tuple(intro)))
 
     speak_titles = reading["chapter_titles"] and len(script.chapters) > 1
     for chapter in script.chapters:

@@ -111,15 +111,15 @@ def _own_lines(script, name: str) -> list[str]:
 def write_mp3(sample: Sample, path: Path) -> float:
     """Encode the sample to `path`; returns its length in seconds."""
     from .cache import write_atomic
-    from .encode import FRAME_SAMPLES, Settings, count_frames, encode_pcm
+    from .encode import Settings, encode_pcm
 
-    settings = Settings()
+    settings = Settings(format="mp3")
     data = encode_pcm(sample.pcm, defaults.WORK_RATE, settings)
     try:
         write_atomic(path, data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the sample ({exc.strerror})") from exc
-    return count_frames(data) * FRAME_SAMPLES / settings.rate
+    return settings.codec.count_frames(data) * settings.codec.frame_samples / settings.rate
 
 
 # Players that take the MP3 file, then ones that take raw PCM on stdin.

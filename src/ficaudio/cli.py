@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__, defaults
+from .encode import FORMATS
 from .errors import FicaudioError
 
 VOICES_HELP = "Casting file (default: ./voices.yaml if present)."
@@ -81,21 +82,25 @@ def main():
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--voices", type=click.Path(path_type=Path), help=VOICES_HELP)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=defaults.OUT_DIR, show_default=True,
-              help="Folder for the MP3, transcript and metadata.")
+              help="Folder for the audio, transcript and metadata.")
+@click.option("--format", "audio_format", type=click.Choice(FORMATS), default=defaults.FORMAT, show_default=True,
+              help="mp3 (ID3 chapters, for podcast apps) or m4b (AAC audiobook, for audiobook players).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--no-cache", is_flag=True, help="Synthesize and encode everything afresh.")
-@click.option("--split", is_flag=True, help="One MP3 per chapter, with track numbers.")
+@click.option("--split", is_flag=True, help="One file per chapter, with track numbers.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no notes on the casting.")
 @_friendly
-def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
-    """Render stories to MP3 with a WebVTT transcript.
+def render(inputs, voices, out_dir, audio_format, jobs, no_cache, split, quiet):
+    """Render stories to MP3 or M4B with a WebVTT transcript.
 
-    Writes OUT/<title>.mp3 (chaptered, tagged, with cover art) and OUT/<title>.vtt.
-    An INPUT may be a script saved from `ficaudio script` with speakers fixed by hand.
+    Writes OUT/<title>.mp3 (or .m4b; chaptered, tagged, with cover art) and
+    OUT/<title>.vtt. An INPUT may be a script saved from `ficaudio script` with
+    speakers fixed by hand.
 
     \b
     Example:
       ficaudio render seeds/000_653e07ef9e538d7a.txt --out out
+      ficaudio render seeds/000_653e07ef9e538d7a.txt --format m4b --split
     """
     from .encode import Settings
     from .sidecar import fresh_outputs, source_fingerprint
@@ -108,12 +113,12 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
             click.echo(how, err=True)
         fingerprint = None
         if Path(input_path).is_file():
-            fingerprint = source_fingerprint(input_path, voices_path, (Settings(), split))
+            fingerprint = source_fingerprint(input_path, voices_path, (Settings(format=audio_format), split))
         # Checked before anything heavy is imported: re-rendering unchanged files is instant.
         fresh = fresh_outputs(out_dir, fingerprint) if fingerprint and not no_cache else None
         if fresh is not None:
-            for mp3 in fresh:
-                click.echo(f"{mp3}: up to date")
+            for audio in fresh:
+                click.echo(f"{audio}: up to date")
             continue
         from .castfile import cast_for, cast_warnings
         from .render import RenderOptions, render as render_script
@@ -124,7 +129,8 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
             click.echo(f"warning: {warning}", err=True)
         cast = cast_for(script, cast)
         check_cast(cast)
-        options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split)
+        options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split,
+                                settings=Settings(format=audio_format))
         bar = None if quiet else _ProgressBar(Path(input_path).name)
         try:
             result = render_script(script, cast, options, progress=bar.update if bar else None,
@@ -135,7 +141,7 @@ def render(inputs, voices, out_dir, jobs, no_cache, split, quiet):
         for o in result.outputs:
             minutes, seconds = divmod(int(round(o.duration)), 60)
             state = "up to date" if result.up_to_date else f"{minutes}:{seconds:02d}, {plural(len(o.chapters), 'chapter')}"
-            click.echo(f"{o.mp3}  ({state})  transcript: {o.vtt}")
+            click.echo(f"{o.audio}  ({state})  transcript: {o.vtt}")
         if not quiet and not result.up_to_date:
             click.echo(f"rendered in {time.monotonic() - started:.1f} s; "
                        f"{result.synthesized} lines synthesized, the rest from the cache", err=True)

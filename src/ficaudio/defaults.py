@@ -13,10 +13,12 @@ VOLUME = 1.0
 
 # Audio we hold while assembling: what pyttsx3 (espeak-ng) and Piper produce.
 WORK_RATE = 22050
-# What we write: Apple Podcasts requires 44.1 kHz; mono speech at 64 kb/s is clear.
-MP3_RATE = 44100
-MP3_CHANNELS = 1
-MP3_BITRATE = "64k"
+# What we write: Apple Podcasts requires 44.1 kHz; mono speech at 64 kb/s is clear
+# in MP3 and in AAC. FORMAT is "mp3" or "m4b" (render --format).
+FORMAT = "mp3"
+AUDIO_RATE = 44100
+AUDIO_CHANNELS = 1
+AUDIO_BITRATE = "64k"
 
 # Pauses, in seconds.
 PAUSE_SENTENCE = 0.25  # between the pieces of a long paragraph
@@ -36,4 +38,6 @@ READING = {
 }
 
 GENRE = "Audiobook"
+# Said in every file's comment, so that nobody takes a rendering for a human podfic.
+TTS_NOTE = "A text-to-speech rendering made with ficaudio ({engines} voices), not a podfic read by a person."
 UNKNOWN_AUTHOR = "Unknown author"

@@ -1,14 +1,17 @@
-"""Stage 5b: encode PCM to MP3 with ffmpeg (libmp3lame), in independent units.
+"""Stage 5b: encode PCM with ffmpeg, in independent units: MP3 (libmp3lame) or AAC for M4B.
 
 A book is encoded as a run of units cut in the pauses between segments. Units encode
-in parallel and are cached; their MP3 frames are concatenated into one constant-bitrate
-stream. Each unit decodes to a whole number of 1152-sample frames that starts with the
-encoder's priming delay, so every time in the book is computed exactly from frame and
-sample counts.
+in parallel and are cached; their frames are concatenated into one stream (bare MP3
+frames, or ADTS frames that `mux_m4b` then puts in an MP4 container). Each unit decodes
+to a whole number of frames that starts with the encoder's priming delay, so every time
+in the book is computed exactly from frame and sample counts, and the length a unit will
+decode to is known before it is encoded (`Codec.decoded_samples`).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -16,20 +19,55 @@ from dataclasses import dataclass
 from . import defaults
 from .errors import EngineError
 
-FRAME_SAMPLES = 1152  # MPEG-1 Layer III
-ENCODER_DELAY = 576 + 529  # LAME's priming samples plus the decoder's delay
 _BITRATES = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
 _RATES = {0: 44100, 1: 48000, 2: 32000}
 
 
 @dataclass(frozen=True)
+class Codec:
+    """What the render needs to know of one output format."""
+
+    name: str  # the --format value
+    suffix: str
+    mime: str  # for feeds and the server
+    frame_samples: int
+    delay: int  # decoded samples before a unit's first input sample
+    ffmpeg_codec: list[str]
+    ffmpeg_muxer: list[str]
+
+    def decoded_samples(self, samples: int) -> int:
+        """What a unit of `samples` input samples (at the output rate) decodes to: both
+        encoders write one frame more than the input fills, for the priming and the flush."""
+        return (-(-samples // self.frame_samples) + 1) * self.frame_samples
+
+    def count_frames(self, data: bytes) -> int:
+        return count_mp3_frames(data) if self.name == "mp3" else count_adts_frames(data)
+
+
+CODECS = {
+    "mp3": Codec("mp3", ".mp3", "audio/mpeg", 1152, 576 + 529,  # LAME's priming plus the decoder's delay
+                 ["-codec:a", "libmp3lame"],
+                 ["-write_xing", "0", "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3"]),
+    # Apple's podcast spec names audio/x-m4a for AAC in MP4, the type podcast apps expect.
+    "m4b": Codec("m4b", ".m4b", "audio/x-m4a", 1024, 1024,  # the native AAC encoder's priming frame
+                 ["-codec:a", "aac"], ["-f", "adts"]),
+}
+FORMATS = tuple(CODECS)
+
+
+@dataclass(frozen=True)
 class Settings:
-    rate: int = defaults.MP3_RATE
-    channels: int = defaults.MP3_CHANNELS
-    bitrate: str = defaults.MP3_BITRATE
+    rate: int = defaults.AUDIO_RATE
+    channels: int = defaults.AUDIO_CHANNELS
+    bitrate: str = defaults.AUDIO_BITRATE
+    format: str = defaults.FORMAT
+
+    @property
+    def codec(self) -> Codec:
+        return CODECS[self.format]
 
     def ffmpeg_args(self) -> list[str]:
-        return ["-ar", str(self.rate), "-ac", str(self.channels), "-codec:a", "libmp3lame", "-b:a", self.bitrate]
+        return ["-ar", str(self.rate), "-ac", str(self.channels), *self.codec.ffmpeg_codec, "-b:a", self.bitrate]
 
 
 def ffmpeg() -> str:
@@ -40,21 +78,64 @@ def ffmpeg() -> str:
 
 
 def encode_pcm(pcm: bytes, in_rate: int, settings: Settings) -> bytes:
-    """Mono 16-bit PCM to bare MP3 frames (no ID3 tag, no Xing header)."""
+    """Mono 16-bit PCM to bare frames: MP3 without ID3 tag or Xing header, or ADTS AAC."""
     cmd = [
         ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin",
         "-f", "s16le", "-ar", str(in_rate), "-ac", "1", "-i", "pipe:0",
-        *settings.ffmpeg_args(),
-        "-write_xing", "0", "-id3v2_version", "0", "-write_id3v1", "0", "-map_metadata", "-1",
-        "-f", "mp3", "pipe:1",
+        *settings.ffmpeg_args(), "-map_metadata", "-1", *settings.codec.ffmpeg_muxer, "pipe:1",
     ]
     proc = subprocess.run(cmd, input=pcm, capture_output=True)
     if proc.returncode != 0:
-        raise EngineError(f"ffmpeg failed to encode MP3: {proc.stderr.decode(errors='replace').strip()[:300]}")
+        raise EngineError(f"ffmpeg failed to encode {settings.format.upper()}: "
+                          f"{proc.stderr.decode(errors='replace').strip()[:300]}")
     return proc.stdout
 
 
-def count_frames(data: bytes) -> int:
+def count_adts_frames(data: bytes) -> int:
+    """AAC frames in an ADTS stream: each header gives its frame's length."""
+    i, frames = 0, 0
+    n = len(data)
+    while i + 7 <= n:
+        if data[i] != 0xFF or (data[i + 1] & 0xF6) != 0xF0:
+            raise EngineError("ffmpeg wrote an AAC stream that is not ADTS")
+        length = ((data[i + 3] & 3) << 11) | (data[i + 4] << 3) | (data[i + 5] >> 5)
+        frames += 1
+        i += length
+    return frames
+
+
+def mux_m4b(adts_path, out_path, chapters, title: str) -> None:
+    """Put an ADTS stream in an MP4 audiobook container without re-encoding, with
+    chapters as ffmpeg writes them: a QuickTime chapter track (Apple Books, BookPlayer,
+    VLC) and a Nero `chpl` atom (Audiobookshelf, Smart AudioBook Player, mutagen).
+    The moov atom goes first, so players can start before the whole file has arrived."""
+    lines = [";FFMETADATA1", f"title={_ffmeta(title)}"]
+    for ch in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={ch.start_ms}", f"END={ch.end_ms}",
+                  f"title={_ffmeta(ch.title)}"]
+    meta_path = f"{out_path}.ffmeta"
+    with open(meta_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        cmd = [
+            ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+            "-f", "aac", "-i", str(adts_path), "-f", "ffmetadata", "-i", meta_path,
+            "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1", "-c", "copy",
+            "-movflags", "+faststart", "-brand", "M4B ", "-f", "ipod", str(out_path),
+        ]
+        proc = subprocess.run(cmd, capture_output=True)
+        if proc.returncode != 0:
+            raise EngineError(f"ffmpeg failed to write the M4B: {proc.stderr.decode(errors='replace').strip()[:300]}")
+    finally:
+        os.unlink(meta_path)
+
+
+def _ffmeta(value: str) -> str:
+    """A value escaped for ffmpeg's metadata file."""
+    return re.sub(r"([=;#\\\n])", r"\\\1", value)
+
+
+def count_mp3_frames(data: bytes) -> int:
     """MPEG audio frames in a bare MP3 stream, by walking the frame headers."""
     i, frames = 0, 0
     n = len(data)

@@ -50,7 +50,7 @@ class Episode:
     description: str
     author: str | None
     guid: str
-    mp3: str
+    audio: str  # the MP3 or M4B
     bytes: int
     duration: float
     vtt: str
@@ -117,7 +117,7 @@ def build_feed(out_dir: Path, options: FeedOptions) -> bytes:
         _text(item, f"{{{ITUNES}}}summary", e.description)
         if e.author:
             _text(item, f"{{{ITUNES}}}author", e.author)
-        ET.SubElement(item, "enclosure", {"url": url(e.mp3), "length": str(e.bytes), "type": "audio/mpeg"})
+        ET.SubElement(item, "enclosure", {"url": url(e.audio), "length": str(e.bytes), "type": mime_type(e.audio)})
         _text(item, "guid", e.guid).set("isPermaLink", "false")
         _text(item, "pubDate", format_datetime(e.published))
         _text(item, f"{{{ITUNES}}}duration", str(int(round(e.duration))))
@@ -157,27 +157,28 @@ def _work(out_dir: Path, meta_path: Path, meta: dict) -> Work:
     # The work's identity, not the audio: re-rendering with other voices keeps the guid,
     # so podcast apps do not list the same story twice.
     identity = meta.get("url") or f"{title}\n{author or ''}"
-    for f in files:
-        if not (out_dir / f["mp3"]).is_file() or not (out_dir / f["vtt"]).is_file():
-            raise FeedError(f"{out_dir / f['mp3']} or its transcript is missing; render {title!r} again")
-    cover = _extract_cover(out_dir, out_dir / files[0]["mp3"], meta_path.name[: -len(sidecar.SUFFIX)])
-    first = datetime.fromtimestamp((out_dir / files[0]["mp3"]).stat().st_mtime, timezone.utc).replace(microsecond=0)
+    audio_files = [out_dir / sidecar.audio_name(f) for f in files]
+    for f, audio in zip(files, audio_files):
+        if not audio.is_file() or not (out_dir / f["vtt"]).is_file():
+            raise FeedError(f"{audio} or its transcript is missing; render {title!r} again")
+    cover = _extract_cover(out_dir, audio_files[0], meta_path.name[: -len(sidecar.SUFFIX)])
+    first = datetime.fromtimestamp(audio_files[0].stat().st_mtime, timezone.utc).replace(microsecond=0)
     split = len(files) > 1
     episodes = []
-    for n, f in enumerate(files, 1):
-        mp3 = out_dir / f["mp3"]
+    for n, (f, audio) in enumerate(zip(files, audio_files), 1):
         chapters = f["chapters"]
-        episode_title = f"{title}: {chapters[0]['title']}" if split else title
+        # The first file of a split book opens with the introduction: name it by its chapter.
+        episode_title = f"{title}: {chapters[-1]['title']}" if split else title
         episodes.append(Episode(
             title=episode_title,
             description=meta.get("summary") or f"{title}{f', by {author}' if author else ''}: a ficaudio audiobook.",
             author=author,
             guid=f"ficaudio:{uuid.uuid5(GUID_NAMESPACE, identity)}" + (f"/{n}" if split else ""),
-            mp3=mp3.name,
-            bytes=mp3.stat().st_size,  # the file as served, even if it changed after render
+            audio=audio.name,
+            bytes=audio.stat().st_size,  # the file as served, even if it changed after render
             duration=float(f["duration"]),
             vtt=f["vtt"],
-            chapters=_write_chapters(mp3, chapters),
+            chapters=_write_chapters(audio, chapters),
             image=cover,
             # Chapter files of one book are a second apart, so apps list them in order.
             published=first + timedelta(seconds=n - 1),
@@ -187,31 +188,34 @@ def _work(out_dir: Path, meta_path: Path, meta: dict) -> Work:
                 tuple(episodes))
 
 
-def _write_chapters(mp3: Path, chapters: list[dict]) -> str:
-    """Podcasting 2.0 JSON chapters for one MP3, in time order; returns the file name."""
+def mime_type(name: str) -> str:
+    from .encode import CODECS
+
+    for codec in CODECS.values():
+        if name.endswith(codec.suffix):
+            return codec.mime
+    return "application/octet-stream"
+
+
+def _write_chapters(audio: Path, chapters: list[dict]) -> str:
+    """Podcasting 2.0 JSON chapters for one audio file, in time order; returns the file name."""
     marks = sorted(chapters, key=lambda c: c["start_ms"])
     doc = {"version": "1.2.0",
            "chapters": [{"startTime": round(c["start_ms"] / 1000, 3), "endTime": round(c["end_ms"] / 1000, 3),
                          "title": c["title"]} for c in marks]}
-    path = mp3.with_name(mp3.stem + CHAPTERS_SUFFIX)
+    path = audio.with_name(audio.stem + CHAPTERS_SUFFIX)
     _write_if_changed(path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return path.name
 
 
-def _extract_cover(out_dir: Path, mp3: Path, stem: str) -> str | None:
-    """The MP3's front cover (APIC type 3), as a podcast image beside it."""
-    from mutagen.id3 import ID3, ID3NoHeaderError
-
+def _extract_cover(out_dir: Path, audio: Path, stem: str) -> str | None:
+    """The file's front cover (an MP3's APIC type 3, an M4B's covr), as a podcast image beside it."""
     from .cover import podcast_image
 
-    try:
-        frames = ID3(mp3).getall("APIC")
-    except (ID3NoHeaderError, OSError):
+    picture = _embedded_cover(audio)
+    if picture is None:
         return None
-    front = [f for f in frames if f.type == 3] or frames
-    if not front:
-        return None
-    data, ext = podcast_image(front[0].data)
+    data, ext = podcast_image(picture)
     name = f"{stem}.cover.{ext}"
     _write_if_changed(out_dir / name, data)
     return name
@@ -271,3 +275,22 @@ def _write_if_changed(path: Path, data: bytes) -> None:
         write_atomic(path, data)
     except OSError as exc:
         raise FeedError(f"cannot write {path} ({exc.strerror}); check the folder's permissions") from exc
+
+
+def _embedded_cover(audio: Path) -> bytes | None:
+    from mutagen import MutagenError
+
+    try:
+        if audio.suffix == ".m4b":
+            from mutagen.mp4 import MP4
+
+            tags = MP4(audio).tags
+            covers = tags.get("covr", []) if tags else []
+            return bytes(covers[0]) if covers else None
+        from mutagen.id3 import ID3
+
+        frames = ID3(audio).getall("APIC")
+    except (MutagenError, OSError):
+        return None
+    front = [f for f in frames if f.type == 3] or frames
+    return front[0].data if front else None

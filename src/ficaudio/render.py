@@ -19,8 +19,8 @@ from pathlib import Path
 
 from . import __version__, defaults, sidecar
 from . import cache as cachemod
-from .assemble import Part, plan, silence
-from .encode import ENCODER_DELAY, FRAME_SAMPLES, Settings, count_frames, encode_pcm
+from .assemble import INTRO_TITLE, Part, plan, silence
+from .encode import Settings, encode_pcm, mux_m4b
 from .errors import OutputError
 from .model import Script
 from .synthesize import Synthesizer
@@ -44,7 +44,7 @@ class RenderOptions:
 
 @dataclass(frozen=True)
 class Output:
-    mp3: Path
+    audio: Path  # the MP3 or M4B
     vtt: Path
     duration: float
     chapters: tuple[ChapterMark, ...]
@@ -103,16 +103,17 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
             synthesized = synth.submit(lines)
             # The workers are busy now: draw the cover meanwhile.
             tags = _tags(script, cast, cover=_cover(script, cast, store))
-            groups = [[i] for i in range(len(parts))] if options.split else [list(range(len(parts)))]
+            groups = _file_groups(parts) if options.split else [list(range(len(parts)))]
             total = len(lines)
             counter = _Counter(progress, total)
             outputs = []
+            suffix = options.settings.codec.suffix
             for n, group in enumerate(groups, 1):
                 name = slug if not options.split else f"{slug}-{n:02d}"
                 track = (n, len(groups)) if options.split else (1, 1)
-                group_tags = tags if not options.split else _chapter_tags(tags, parts[group[0]].title, track)
+                group_tags = tags if not options.split else _chapter_tags(tags, parts[group[-1]].title, track)
                 outputs.append(
-                    _render_file(out_dir / f"{name}.mp3", [parts[i] for i in group], synth, store,
+                    _render_file(out_dir / f"{name}{suffix}", [parts[i] for i in group], synth, store,
                                  options, group_tags, counter)
                 )
         _write_sidecar(meta_path, script, tags, outputs, fingerprint, source_fingerprint, options)
@@ -120,6 +121,16 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
     finally:
         if tmp_cache is not None:
             tmp_cache.cleanup()
+
+
+def _file_groups(parts: list[Part]) -> list[list[int]]:
+    """One file per chapter for --split; the spoken introduction opens the first chapter's
+    file rather than being an episode of its own."""
+    groups = [[i] for i in range(len(parts))]
+    if len(groups) > 1 and parts[0].title == INTRO_TITLE:
+        groups[1:2] = [[0, 1]]
+        groups.pop(0)
+    return groups
 
 
 class _Counter:
@@ -154,9 +165,18 @@ def _unit_samples(parts: list[Part], jobs: int) -> int:
 
 def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, options, tags, counter) -> Output:
     settings = options.settings
+    codec = settings.codec
     jobs = synth.jobs
     unit_target = _unit_samples(parts, jobs)
     tmp = path.with_name(f".{path.name}.part")
+    # MP3 frames go straight into the file; AAC frames into an ADTS stream, muxed at the end.
+    stream = tmp if codec.name == "mp3" else path.with_name(f".{path.name}.adts.part")
+    scale = settings.rate / defaults.WORK_RATE
+    # Decoded minus intended position (output samples) of what is being added. Every unit
+    # adds its priming and padding; the pause where the next unit starts is shortened to
+    # take it back, so the book keeps the timeline of its text in either format, and an
+    # MP3 and an M4B of one script have their chapters at the same times.
+    drift = codec.delay
     cue_marks: list[tuple[int, int, int, str, str]] = []  # unit, start, end, speaker, text
     chapter_marks: list[tuple[int, int, str]] = []  # unit, offset, title
     unit: list[bytes] = []
@@ -167,35 +187,40 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
 
     encoders = ThreadPoolExecutor(max_workers=jobs)
 
+    unit_suffix = f".{codec.name}"
+
     def encode_unit(pcm: bytes) -> bytes:
-        k = cachemod.key("mp3", 1, settings, _digest(pcm))
-        hit = store.get("units", k, ".mp3") if options.use_cache else None
+        k = cachemod.key(codec.name, 1, settings, _digest(pcm))
+        hit = store.get("units", k, unit_suffix) if options.use_cache else None
         if hit is not None:
             return hit.read_bytes()
         data = encode_pcm(pcm, defaults.WORK_RATE, settings)
         if options.use_cache:
-            store.put("units", k, ".mp3", data)
+            store.put("units", k, unit_suffix, data)
         return data
 
     def drain(out, keep: int):
         while len(pending) > keep:
             data = pending.popleft().result()
-            frames.append(count_frames(data))
+            frames.append(codec.count_frames(data))
             out.write(data)
 
     def flush(out):
-        nonlocal unit, unit_len, unit_index
+        nonlocal unit, unit_len, unit_index, drift
         if unit_len:
             pending.append(encoders.submit(encode_unit, b"".join(unit)))
+            samples = int(round(unit_len * scale))
+            drift += codec.decoded_samples(samples) - samples
             unit, unit_len = [], 0
             unit_index += 1
             drain(out, 2 * jobs)  # bounded: memory stays flat
 
     try:
-        with open(tmp, "wb") as out:
+        with open(stream, "wb") as out:
             for part in parts:
                 for n, item in enumerate(part.items):
                     gap = silence(item.pause)
+                    pause = len(gap) // 2
                     if unit_len >= unit_target:
                         # Cut in the middle of the pause: each unit starts and ends in
                         # silence, where the encoder's priming and padding go unheard.
@@ -204,10 +229,15 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
                         unit_len += half // 2
                         flush(out)
                         gap = gap[half:]
-                    if n == 0:
-                        chapter_marks.append((unit_index, unit_len, part.title))
+                        trim = min(max(0, int((drift - codec.delay) / scale)), len(gap) // 2)
+                        gap = gap[2 * trim:]
+                        drift -= trim * scale
                     unit.append(gap)
                     unit_len += len(gap) // 2
+                    if n == 0:
+                        # A chapter starts with its pause, placed by the line after it: the
+                        # pause may have been shortened, by an amount that differs by format.
+                        chapter_marks.append((unit_index, unit_len - pause, part.title))
                     clip = synth.clip(item.line)
                     cue_marks.append((unit_index, unit_len, unit_len + clip.samples, item.speaker, item.text))
                     unit.append(clip.pcm)
@@ -218,21 +248,19 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
             flush(out)
             drain(out, 0)
     except BaseException:
-        if tmp.exists():
-            tmp.unlink()
+        _remove(tmp, stream)
         raise
     finally:
         # On Ctrl-C or an error, queued units are dropped rather than encoded.
         encoders.shutdown(wait=True, cancel_futures=True)
 
-    # Time of a work-rate sample offset inside a unit, in seconds of the decoded MP3.
-    scale = settings.rate / defaults.WORK_RATE
+    # Time of a work-rate sample offset inside a unit, in seconds of the decoded file.
     starts = [0]
     for n in frames:
-        starts.append(starts[-1] + n * FRAME_SAMPLES)
+        starts.append(starts[-1] + n * codec.frame_samples)
 
     def at(unit_no: int, offset: int) -> float:
-        return (starts[unit_no] + ENCODER_DELAY + offset * scale) / settings.rate
+        return (starts[unit_no] + codec.delay + offset * scale) / settings.rate
 
     duration = starts[-1] / settings.rate
     cues = [Cue(at(u, s), at(u, e), speaker, text) for u, s, e, speaker, text in cue_marks]
@@ -243,15 +271,23 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
         for (_, _, title), start, end in zip(chapter_marks, chapter_times, chapter_times[1:] + [duration])
     )
     try:
+        if stream != tmp:
+            mux_m4b(stream, tmp, chapters, tags.title)
+            stream.unlink()
         write_tags(tmp, tags, list(chapters))
         vtt = path.with_suffix(".vtt")
         cachemod.write_atomic(vtt, webvtt(cues).encode("utf-8"))
         os.replace(tmp, path)
     except BaseException:
-        if tmp.exists():
-            tmp.unlink()
+        _remove(tmp, stream)
         raise
     return Output(path, vtt, duration, chapters)
+
+
+def _remove(*paths: Path) -> None:
+    for p in paths:
+        if p.exists():
+            p.unlink()
 
 
 def _digest(pcm: bytes) -> str:
@@ -295,7 +331,17 @@ def _tags(script: Script, cast: Cast, cover: tuple[bytes, str] | None) -> Tags:
         fandom=_fandom(script),
         url=work.url if work else None,
         language=work.language if work else "en",
+        reader=cast.reader or f"ficaudio ({' and '.join(_credits(cast))} voices)",
+        series=work.series if work else None,
+        series_part=work.series_part if work else None,
+        comment=defaults.TTS_NOTE.format(engines=" and ".join(_credits(cast))),
     )
+
+
+def _credits(cast: Cast) -> list[str]:
+    from .engines import engine_class
+
+    return [engine_class(name).credit or name for name in cast.engines()]
 
 
 def _chapter_tags(tags: Tags, title: str, track: tuple[int, int]) -> Tags:
@@ -306,7 +352,7 @@ def _chapter_tags(tags: Tags, title: str, track: tuple[int, int]) -> Tags:
 
 def _outputs_from(out_dir: Path, meta: dict) -> list[Output]:
     return [
-        Output(out_dir / f["mp3"], out_dir / f["vtt"], f["duration"],
+        Output(out_dir / sidecar.audio_name(f), out_dir / f["vtt"], f["duration"],
                tuple(ChapterMark(c["title"], c["start_ms"], c["end_ms"]) for c in f["chapters"]))
         for f in meta["files"]
     ]
@@ -328,12 +374,12 @@ def _write_sidecar(path: Path, script: Script, tags: Tags, outputs: list[Output]
         "language": tags.language,
         "source": os.path.basename(work.source) if work and work.source else None,
         "settings": {"rate": options.settings.rate, "channels": options.settings.channels,
-                     "bitrate": options.settings.bitrate},
+                     "bitrate": options.settings.bitrate, "format": options.settings.format},
         "files": [
             {
-                "mp3": o.mp3.name,
+                "audio": o.audio.name,
                 "vtt": o.vtt.name,
-                "bytes": o.mp3.stat().st_size,
+                "bytes": o.audio.stat().st_size,
                 "duration": round(o.duration, 3),
                 "chapters": [{"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in o.chapters],
             }

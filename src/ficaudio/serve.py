@@ -20,6 +20,7 @@ from .feed import FEED_NAME, FeedOptions, build_feed
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
+    ".m4b": "audio/x-m4a",  # as the feed's enclosures say (feed.mime_type)
     ".vtt": "text/vtt; charset=utf-8",
     ".json": "application/json",
     ".xml": "application/rss+xml; charset=utf-8",

@@ -50,7 +50,7 @@ def write(path: Path, meta: dict) -> None:
 def intact(out_dir: Path, meta: dict) -> bool:
     """Are the files this sidecar lists still there, as written?"""
     for f in meta.get("files", []):
-        p = out_dir / f["mp3"]
+        p = out_dir / audio_name(f)
         if not p.exists() or p.stat().st_size != f["bytes"] or not (out_dir / f["vtt"]).exists():
             return False
     return bool(meta.get("files"))
@@ -69,8 +69,13 @@ def find_fresh(out_dir: Path, fingerprint: str) -> tuple[Path, dict] | None:
 
 
 def fresh_outputs(out_dir: Path, fingerprint: str) -> list[Path] | None:
-    """The MP3s of a finished render of exactly these inputs, if they are intact."""
+    """The audio files of a finished render of exactly these inputs, if they are intact."""
     found = find_fresh(out_dir, fingerprint)
     if found is None:
         return None
-    return [Path(out_dir) / f["mp3"] for f in found[1]["files"]]
+    return [Path(out_dir) / audio_name(f) for f in found[1]["files"]]
+
+
+def audio_name(entry: dict) -> str:
+    """A file entry's MP3 or M4B (sidecars before M4B support called it "mp3")."""
+    return entry.get("audio") or entry["mp3"]

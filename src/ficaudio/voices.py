@@ -25,7 +25,8 @@ from .model import NARRATOR, UNKNOWN
 
 PROFILE_KEYS = {"engine", "voice", "rate", "pitch", "volume"}
 CHARACTER_KEYS = PROFILE_KEYS | {"aliases", "gender"}
-TOP_KEYS = {"narrator", "unknown", "defaults", "characters", "pronunciations", "reading", "cover", "ignore"}
+TOP_KEYS = {"narrator", "unknown", "defaults", "characters", "pronunciations", "reading", "cover", "ignore",
+            "reader"}
 GENDERS = ("female", "male", "unknown")
 _GENDER_WORDS = {"f": "female", "female": "female", "woman": "female", "m": "male", "male": "male",
                  "man": "male", "u": "unknown", "unknown": "unknown", "x": "unknown", "nonbinary": "unknown",
@@ -75,6 +76,13 @@ class Cast:
     source: str | None = None  # the file it was read from
     # Names the story has that are not characters (a place, a pet rock): never cast.
     ignore: tuple[str, ...] = ()
+    # Who the files credit as the reader; by default ficaudio and its voice engines.
+    reader: str | None = None
+
+    def engines(self) -> tuple[str, ...]:
+        """The engines this cast speaks with, narrator first."""
+        profiles = [self.narrator, *(self.profile_for(c.name) for c in self.characters), self.unknown]
+        return tuple(dict.fromkeys(p.engine for p in profiles))
 
     def character(self, name: str) -> Character | None:
         for c in self.characters:
@@ -257,8 +265,12 @@ class _Reader:
         reading = self.reading(data) if "reading" in data else base.reading
         cover = data.get("cover")
         ignore = self.ignore(data) if "ignore" in data else ()
+        reader = data.get("reader")
+        if reader is not None and (not isinstance(reader, str) or not reader.strip()):
+            self.fail(data, "reader", "'reader' must be the name the files credit as the reader, e.g. reader: Sam")
         return Cast(narrator, unknown, tuple(by_gender.items()), tuple(characters), pronunciations,
-                    reading, str(cover) if cover else None, self.source, ignore)
+                    reading, str(cover) if cover else None, self.source, ignore,
+                    " ".join(reader.split()) if reader else None)
 
     def ignore(self, data) -> tuple[str, ...]:
         names = data["ignore"]

@@ -29,6 +29,8 @@ class Engine:
     """One speech engine. Instances are per process: engines hold native state."""
 
     name: str = ""
+    # The voices' maker, as the files credit it ("read by ficaudio with espeak-ng voices").
+    credit: str = ""
     # Profile keys this engine understands beyond the common ones.
     extra_keys: frozenset[str] = frozenset()
     # Reads espeak-ng phonemes written [[like this]] inline (voices.yaml pronunciations).

@@ -22,6 +22,8 @@ _BASE_HZ = {"low": 110.0, "male": 120.0, "narrator": 150.0, "mid": 170.0, "femal
 
 @register("fake")
 class FakeEngine(Engine):
+    credit = "test-tone"
+
     def version(self) -> str:
         return "1"
 

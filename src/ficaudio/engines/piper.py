@@ -256,6 +256,7 @@ def describe(model: Model) -> VoiceInfo:
 
 @register("piper")
 class PiperEngine(Engine):
+    credit = "Piper"
     extra_keys = frozenset({"model", "speaker", "length_scale", "noise_scale", "noise_w", "semitones"})
     # Piper voices are chosen with model: and speaker:; `voice` stays empty.
     default_voice = ""

@@ -101,6 +101,7 @@ def variants() -> tuple[str, ...]:
 
 @register("pyttsx3")
 class Pyttsx3Engine(Engine):
+    credit = "espeak-ng"
     default_voice = "en-us"
     phoneme_input = True
 
