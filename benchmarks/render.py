@@ -87,7 +87,7 @@ def main():
     parser.add_argument("--format", choices=["mp3", "m4b"], action="append",
                         help="the formats to render (default: both)")
     args = parser.parse_args()
-    runs = [(SEED, ROOT / "voices.yaml")]
+    runs = [(SEED, ROOT / "voices.espeak.yaml")]
     if args.emma:
         if not EMMA.exists():
             sys.exit(f"Emma not found at {EMMA}")

@@ -7,6 +7,7 @@ from ficaudio.castfile import add_characters, assign_voices, cast_stories, dista
 from ficaudio.cli import main
 from ficaudio.voices import Cast, Character, load_cast, parse_cast
 from tests.conftest import needs_espeak
+from tests.test_piper import needs_piper
 
 HAND_WRITTEN = """\
 # My cast for Little Grey's Anatomy.   Spacing, quotes and order are mine.
@@ -188,7 +189,8 @@ def test_cast_seed_with_espeak_voices(seed, tmp_path, seed_discovery):
 
 
 @needs_espeak
-def test_cast_on_a_piper_cast_writes_entries_that_load(seed, tmp_path, seed_discovery):
+@needs_piper
+def test_cast_on_a_neural_cast_writes_neural_entries_that_load(seed, tmp_path, seed_discovery):
     path = tmp_path / "voices.yaml"
     path.write_text(
         "narrator: {engine: piper, model: en_US-joe-medium}\n"
@@ -198,8 +200,21 @@ def test_cast_on_a_piper_cast_writes_entries_that_load(seed, tmp_path, seed_disc
     )
     cast_stories([seed], path)
     cast = parse_cast(path.read_text(), str(path))
-    added = [c for c in cast.characters if c.profile is not None]
-    assert added and all(c.profile.engine == "pyttsx3" for c in added)
+    from ficaudio.voices import check_cast
+
+    check_cast(cast)
+    added = {c.name: c.profile for c in cast.characters if c.profile is not None}
+    # Men get Piper's man at their own pace and pitch; women a woman's neural voice when
+    # hibari is installed, else espeak-ng's, never the man's voice pitched up.
+    assert {added["Mark"].engine, added["Jackson"].engine} == {"piper"}
+    assert added["Mark"] != added["Jackson"]
+    try:
+        import hibari  # noqa: F401
+
+        woman = "hibari"
+    except ImportError:
+        woman = "pyttsx3"
+    assert {added["Lexie"].engine, added["April"].engine} == {woman}
 
 
 def _attributed_seed(seed, cast):

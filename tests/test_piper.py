@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from ficaudio import defaults
 from ficaudio.cli import main
 from ficaudio.engines import get_engine
-from ficaudio.engines.piper import PiperEngine, installed_models, resample, settings, stretch
+from ficaudio.engines.dsp import resample, stretch
+from ficaudio.engines.piper import PiperEngine, installed_models, settings
 from ficaudio.errors import FicaudioError, VoicesError
 from ficaudio.loudness import TARGET_LUFS, integrated_loudness
 from ficaudio.synthesize import Line, line_key, synthesize_line

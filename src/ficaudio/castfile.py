@@ -5,9 +5,10 @@ New entries are inserted as text at the end of the `characters:` block rather th
 dumped through a YAML library: a round trip can still reflow long lines, respace flow
 mappings or requote strings, and hand-written casting must survive byte for byte.
 
-Voices come from a palette of engine profiles (accent, variant, pitch, rate). They are
-handed out greedily, most talkative character first, so that characters who share
-scenes differ in accent and pitch, not just in variant name.
+Voices come from a palette of engine profiles: espeak-ng's (accent, variant, pitch,
+rate) or, on a neural cast, hibari's and Piper's (voice, then pace and a small pitch
+offset). They are handed out greedily, most talkative character first, so that
+characters who share scenes differ in accent and pitch, not just in variant name.
 """
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ from pathlib import Path
 from . import defaults
 from .errors import VoicesError
 from .model import DIALOGUE, NARRATOR, UNKNOWN, Script
-from .voices import Cast, Character, VoiceProfile, parse_cast, round_trip_yaml
+from .voices import Cast, Character, VoiceProfile, default_cast, parse_cast, round_trip_yaml
 
+NEW_NEURAL_FILE_HEADER = """\
+# Casting for ficaudio. Re-cast a character by changing its voice, then render again.
+# `ficaudio voices --engine hibari` and `--engine piper` list the voices. speed (hibari)
+# or length_scale (Piper, above 1 is slower) sets the pace; semitones (-4 to 4) the pitch.
+# `ficaudio cast STORY` adds new characters and keeps everything written here.
+"""
 NEW_FILE_HEADER = """\
 # Casting for ficaudio. Re-cast a character by changing its voice, then render again.
 # `ficaudio voices` lists the voice ids; add a variant with +, e.g. en-us+f3.
@@ -48,6 +55,14 @@ FEMALE_VARIANTS = {"f1", "f2", "f3", "f4", "f5", "Alicia", "Andrea", "Annie", "a
                    "belinda", "grandma", "linda", "steph", "steph2", "steph3", "whisperf"}
 PITCHES = {"female": (60, 72, 50), "male": (40, 30, 50), "unknown": (50, 60, 40)}
 RATE_STEPS = (0, 12, -12)  # words per minute around the narrator's rate
+
+# Neural voices: a character on the same voice as another differs in pace, then pitch.
+NEURAL_ENGINES = ("hibari", "piper")
+NEURAL_PACES = (1.0, 1.08, 0.93)  # times the voice's own pace
+# Offsets that keep a woman's voice above 165 Hz and a man's under 140 Hz (hibari's
+# heart speaks at about 195 Hz, Piper's joe at about 96 Hz).
+NEURAL_SEMITONES = {"female": (0.0, 1.5, 3.0), "male": (0.0, -1.5, 1.5), "unknown": (0.0, 1.0, -1.0)}
+AUTO_ENGINES = (defaults.ENGINE, *NEURAL_ENGINES)  # the engines `cast` can hand out voices of
 
 # How different two profiles sound, in rough "clearly different" units.
 PARTNER_ENOUGH = 2.0  # characters in one scene: another accent and another pitch
@@ -86,7 +101,9 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
     path = Path(voices_path)
     existed = path.exists()
     raw, bom = _read(path)
-    cast = parse_cast(raw, str(path)) if raw.strip() else Cast(source=str(path))
+    cast = parse_cast(raw, str(path)) if raw.strip() else default_cast(str(path))
+    if not raw.strip() and cast.narrator.engine != defaults.ENGINE:
+        raw = NEW_NEURAL_FILE_HEADER + default_sections(cast)
     notes = dict(cast.reading)["notes"]
     scripts = [split(ingest(p), include_notes=notes) for p in inputs]
     characters = list(cast.characters)
@@ -130,7 +147,7 @@ def cast_for(script: Script, cast: Cast) -> Cast:
         found = {c.name: c for c in without_ignored(discover(script), cast.ignore)} | found
     new = sorted((found.get(name) or Character(name) for name in lines), key=lambda c: (-lines[c.name], c.name))
     everyone = cast.with_characters([*cast.characters, *new])
-    if all(everyone.profile_for_gender(g).engine == defaults.ENGINE for g in ("female", "male", "unknown")):
+    if all(everyone.profile_for_gender(g).engine in AUTO_ENGINES for g in ("female", "male", "unknown")):
         profiles = assign_voices(new, everyone, _together([script]))
         new = [replace(c, profile=profiles[c.name]) for c in new]
     return cast.with_characters([*cast.characters, *new])
@@ -203,6 +220,10 @@ def palette(cast: Cast, gender: str) -> list[VoiceProfile]:
     from .engines import get_engine
 
     base = cast.profile_for_gender(gender)
+    if base.engine in NEURAL_ENGINES:
+        found = neural_palette(gender, base)
+        if found:
+            return found
     if base.engine != defaults.ENGINE:
         # Only espeak-ng's voices, variants, pitch and rate are known here; a cast on
         # another engine gets espeak-ng voices, named as such, so the file stays valid.
@@ -226,10 +247,89 @@ def palette(cast: Cast, gender: str) -> list[VoiceProfile]:
     return [p for _, p in ranked]
 
 
+def neural_voices(gender: str) -> list[VoiceProfile]:
+    """The neural voices of this gender on this machine, the best first: hibari's, then
+    Piper voices whose gender is known."""
+    from .engines import hibari
+    from .engines.piper import installed_models
+
+    found = [VoiceProfile(engine="hibari", voice=name) for name in hibari.installed_voices(gender)]
+    try:
+        models = installed_models()
+    except Exception:  # noqa: BLE001 - no Piper: no Piper voices
+        models = ()
+    found += [VoiceProfile(engine="piper", voice="", options=(("model", m.name),))
+              for m in models if defaults.PIPER_GENDERS.get(m.name) == gender]
+    return found
+
+
+def neural_palette(gender: str, base: VoiceProfile) -> list[VoiceProfile]:
+    """Neural profiles for a new character: every voice of the gender, each at a few paces
+    and pitch offsets; a character of unknown gender stays on its default's voice."""
+    voices = neural_voices(gender) if gender in ("female", "male") else [base]
+    ranked = []
+    for vi, voice in enumerate(voices):
+        offset = float(voice.option("semitones", 0.0))
+        for ri, pace in enumerate(NEURAL_PACES):
+            for si, semitones in enumerate(NEURAL_SEMITONES.get(gender, NEURAL_SEMITONES["unknown"])):
+                rank = 2 * vi + 1.2 * ri + si
+                ranked.append((rank, _neural_profile(voice, pace, offset + semitones)))
+    ranked.sort(key=lambda r: r[0])
+    return [p for _, p in ranked]
+
+
+def _neural_profile(voice: VoiceProfile, pace: float, semitones: float) -> VoiceProfile:
+    options = {k: v for k, v in voice.options if k not in ("speed", "length_scale", "semitones")}
+    if pace != 1.0:
+        # hibari's speed is a pace; Piper's length_scale a duration, its inverse.
+        options["speed" if voice.engine == "hibari" else "length_scale"] = (
+            pace if voice.engine == "hibari" else round(1 / pace, 2))
+    if semitones:
+        options["semitones"] = semitones
+    return replace(voice, options=tuple(sorted(options.items())))
+
+
+def voice_gender(p: VoiceProfile) -> str | None:
+    """The gender a voice sounds, where it is known."""
+    if p.engine == defaults.ENGINE:
+        variant = p.voice.rpartition("+")[2] if "+" in p.voice else ""
+        return "female" if variant in FEMALE_VARIANTS else "male"
+    if p.engine == "hibari":
+        from .engines import hibari
+
+        return hibari.registry().get(p.voice, {}).get("gender") if hibari.installed() else None
+    if p.engine == "piper":
+        return defaults.PIPER_GENDERS.get(str(p.option("model")))
+    return None
+
+
+def _pace(p: VoiceProfile) -> float:
+    if p.engine == "hibari":
+        return float(p.option("speed", 1.0))
+    return 1 / float(p.option("length_scale", 1.0) or 1.0)
+
+
+def _neural_distance(a: VoiceProfile, b: VoiceProfile) -> float:
+    """Another voice 1.5, another gender 1, 2 semitones 1 (at most), a tenth of pace 0.5
+    (at most 0.75)."""
+    if (a.engine == defaults.ENGINE) != (b.engine == defaults.ENGINE):
+        return 3.0
+    voice_a = (a.engine, a.voice, a.option("model"))
+    voice_b = (b.engine, b.voice, b.option("model"))
+    return (
+        1.5 * (voice_a != voice_b)
+        + (voice_gender(a) != voice_gender(b))
+        + min(abs(float(a.option("semitones", 0.0)) - float(b.option("semitones", 0.0))) / 2, 1.0)
+        + min(abs(_pace(a) - _pace(b)) * 5, 0.75)
+    )
+
+
 def distance(a: VoiceProfile, b: VoiceProfile) -> float:
     """How apart two profiles sound: a woman's voice against a man's counts 1, another
     accent 1 (0.5 within a family), 20 steps of pitch 1, another variant 0.4, 40 words
-    a minute 0.5."""
+    a minute 0.5. Neural profiles: see _neural_distance."""
+    if a.engine != defaults.ENGINE or b.engine != defaults.ENGINE:
+        return _neural_distance(a, b)
     accent_a, _, variant_a = a.voice.partition("+")
     accent_b, _, variant_b = b.voice.partition("+")
     family_a, family_b = ACCENT_FAMILY.get(accent_a, accent_a), ACCENT_FAMILY.get(accent_b, accent_b)
@@ -334,12 +434,36 @@ def _entries(entries, cast: Cast, indent: str, step: str, nl: str) -> str:
         if character.aliases:
             out.append(f"{indent}{step}aliases: [{', '.join(_scalar(a) for a in character.aliases)}]")
         out.append(f"{indent}{step}gender: {character.gender}")
-        if profile.engine != base.engine:
-            out.append(f"{indent}{step}engine: {profile.engine}")
-        out.append(f"{indent}{step}voice: {_scalar(profile.voice)}")
-        out.append(f"{indent}{step}pitch: {profile.pitch:g}")
-        out.append(f"{indent}{step}rate: {profile.rate:g}")
+        for key, value in _profile_keys(profile, base).items():
+            out.append(f"{indent}{step}{key}: {_scalar(value) if isinstance(value, str) else f'{value:g}'}")
     return nl.join(out) + nl
+
+
+def _profile_keys(profile: VoiceProfile, base: VoiceProfile) -> dict:
+    """What an entry writes for its profile: espeak-ng's voice, pitch and rate, or a neural
+    engine's voice and options."""
+    keys = {}
+    if profile.engine != base.engine:
+        keys["engine"] = profile.engine
+    if profile.engine == defaults.ENGINE:
+        keys.update(voice=profile.voice, pitch=profile.pitch, rate=profile.rate)
+        return keys
+    if profile.voice:
+        keys["voice"] = profile.voice
+    keys.update(dict(profile.options))
+    return keys
+
+
+def default_sections(cast: Cast) -> str:
+    """narrator:, unknown: and defaults: written out, for a new file with a neural cast:
+    the file then reads the same wherever it is rendered, extras installed or not."""
+    def flow(p: VoiceProfile) -> str:
+        keys = _profile_keys(p, VoiceProfile(engine=""))
+        return "{" + ", ".join(f"{k}: {v if isinstance(v, str) else f'{v:g}'}" for k, v in keys.items()) + "}"
+
+    lines = [f"narrator: {flow(cast.narrator)}", f"unknown: {flow(cast.unknown)}", "defaults:"]
+    lines += [f"  {g}: {flow(p)}" for g, p in cast.by_gender]
+    return "\n".join(lines) + "\n"
 
 
 _PLAIN = re.compile(r"[A-Za-z][\w.'+\- ]*[\w.']|[A-Za-z]")
@@ -362,9 +486,7 @@ def _round_trip(data, entries, cast: Cast) -> str:
     for character, profile in entries:
         base = cast.profile_for_gender(character.gender)
         entry = {"aliases": list(character.aliases), "gender": character.gender}
-        if profile.engine != base.engine:
-            entry["engine"] = profile.engine
-        entry.update(voice=profile.voice, pitch=profile.pitch, rate=profile.rate)
+        entry.update(_profile_keys(profile, base))
         section[character.name] = entry
     out = io.StringIO()
     yaml = round_trip_yaml()
@@ -400,7 +522,8 @@ def describe(profile: VoiceProfile) -> str:
     if profile.engine == defaults.ENGINE:
         return f"{profile.voice} pitch {profile.pitch:g} rate {profile.rate:g}"
     # Other engines are described by their own settings (Piper: model, semitones ...).
-    return " ".join([profile.engine, *(f"{k} {v}" for k, v in profile.options)])
+    return " ".join([profile.engine, *([profile.voice] if profile.voice else []),
+                     *(f"{k} {v}" for k, v in profile.options)])
 
 
 def table(rows) -> str:
@@ -438,5 +561,10 @@ def cast_warnings(script: Script, cast: Cast) -> list[str]:
         if says and c.gender in ("female", "male") and says != c.gender:
             warnings.append(f"{where}: {c.name} is {c.gender} but voice {c.profile.voice} is a {says} variant; "
                             f"change gender: or voice:")
+        elif c.profile and c.profile.engine in NEURAL_ENGINES and c.gender in ("female", "male"):
+            sounds = voice_gender(c.profile)
+            if sounds and sounds != c.gender:
+                warnings.append(f"{where}: {c.name} is {c.gender} but the voice {describe(c.profile)} is a "
+                                f"{sounds} voice; change gender: or the voice")
     return warnings
 

@@ -281,13 +281,15 @@ def audition(name, input_path, voices, out_file, play_it):
 def voices(engine, show_all):
     """List the voice ids an engine offers (use them in voices.yaml).
 
-    For Piper, the installed voice models, with language and speakers.
+    For Piper, the installed voice models, with language and speakers; for
+    hibari, its voices and which of them are on this machine.
 
     \b
     Example:
       ficaudio voices
       ficaudio voices --all
       ficaudio voices --engine piper
+      ficaudio voices --engine hibari
     """
     from .engines import get_engine
 

@@ -7,6 +7,18 @@ ENGINE = "pyttsx3"
 NARRATOR_VOICE = "en-us"
 UNKNOWN_VOICE = "en-us+m1"
 VOICE_BY_GENDER = {"female": "en-us+f2", "male": "en-us+m3", "unknown": "en-us+m1"}
+# With the neural extra installed, a story without a voices.yaml is read by neural
+# voices: hibari's American woman (in its wheel) and Piper's American man. Characters
+# sharing a voice are told apart by pace and a small pitch offset (castfile.palette).
+NEURAL_NARRATOR = {"engine": "hibari", "voice": "heart"}
+NEURAL_BY_GENDER = {
+    "female": {"engine": "hibari", "voice": "heart"},
+    "male": {"engine": "piper", "model": "en_US-joe-medium"},
+    # Between the two: a lowered woman's voice fits neither gender strongly.
+    "unknown": {"engine": "hibari", "voice": "heart", "semitones": -3},
+}
+# Piper voice configs do not say who speaks; the voices whose gender we know.
+PIPER_GENDERS = {"en_US-joe-medium": "male"}
 RATE = 170  # words per minute
 PITCH = 50  # espeak-ng scale, 0-100
 VOLUME = 1.0

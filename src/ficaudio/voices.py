@@ -121,17 +121,45 @@ def normalise_gender(value) -> str:
     return _GENDER_WORDS.get("" if value is None else str(value).strip().lower(), "unknown")
 
 
+def neural_installed() -> bool:
+    """Are the neural extra's engines and voices here (hibari-tts, piper-tts and a voice)?"""
+    from importlib import util
+
+    if util.find_spec("hibari") is None or util.find_spec("piper") is None:
+        return False
+    from .engines.piper import installed_models
+
+    return any(m.name == defaults.NEURAL_BY_GENDER["male"]["model"] for m in installed_models())
+
+
+def _profile_from(spec: dict) -> VoiceProfile:
+    engine = spec["engine"]
+    options = {k: v for k, v in spec.items() if k not in ("engine", "voice")}
+    return VoiceProfile(engine=engine, voice=spec.get("voice", _default_voice_for(engine)),
+                        options=tuple(sorted(options.items())))
+
+
+def default_cast(source: str | None = None) -> Cast:
+    """The cast of a story without a voices.yaml: neural voices when the neural extra is
+    installed, else espeak-ng's."""
+    if not neural_installed():
+        return Cast(source=source)
+    by_gender = tuple((g, _profile_from(spec)) for g, spec in defaults.NEURAL_BY_GENDER.items())
+    return Cast(narrator=_profile_from(defaults.NEURAL_NARRATOR), unknown=dict(by_gender)["unknown"],
+                by_gender=by_gender, source=source)
+
+
 def load_cast(path: str | Path | None, required: bool = False) -> Cast:
     """Read voices.yaml. With no file (and not required), the default cast."""
     if path is None:
         path = Path(defaults.VOICES_FILE)
         if not path.exists():
-            return Cast()
+            return default_cast()
     path = Path(path)
     if not path.exists():
         if required:
             raise VoicesError(f"{path}: no such voices file; check --voices")
-        return Cast()
+        return default_cast()
     try:
         raw = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

@@ -96,4 +96,4 @@ def get_engine(name: str) -> Engine:
 
 
 def _load_builtin():
-    from . import fake, piper, pyttsx3_engine  # noqa: F401  (registers them)
+    from . import fake, hibari, piper, pyttsx3_engine  # noqa: F401  (registers them)

@@ -6,15 +6,9 @@ ships (`en_US-joe-medium`). piper-tts is GPL-3.0, so it stays an optional extra
 (`pip install 'ficaudio[piper]'`) and is imported only here, only once a profile asks
 for it.
 
-`semitones` shifts a voice's pitch, so one single-speaker model can still give several
-characters voices of their own: the line is time-stretched by the pitch factor with
-WSOLA (which copies whole stretches of waveform, aligned on their pitch periods, so
-speech keeps its attacks and none of a phase vocoder's phasing), then resampled back to
-its length. Pitch and formants move together, as between a smaller and a larger
-speaker; within +-4 semitones that reads as another person rather than as a processed
-voice, and it tells characters apart better than a formant-keeping shift, which would
-leave every character with the narrator's vocal tract. Piper's own length_scale cannot
-do the stretch: its durations do not scale in proportion, so pace would follow pitch.
+`semitones` shifts a voice's pitch (see dsp.py), so one single-speaker model can still
+give several characters voices of their own. Piper's own length_scale cannot do the
+stretch: its durations do not scale in proportion, so pace would follow pitch.
 """
 
 from __future__ import annotations
@@ -34,6 +28,7 @@ from pydub import AudioSegment
 from .. import defaults
 from ..errors import EngineError, VoicesError
 from . import Engine, VoiceInfo, register
+from .dsp import shift_pitch, to_segment
 
 INSTALL = "pip install 'ficaudio[piper]'"
 # length_scale, noise_scale and noise_w keep Piper's own names, so its documentation applies.
@@ -196,48 +191,6 @@ def _piper():
     return piper
 
 
-def resample(x: np.ndarray, n_out: int) -> np.ndarray:
-    """Band-limited resampling by resizing the spectrum: nothing above the lower of the
-    two Nyquist frequencies survives, so there is neither aliasing nor imaging."""
-    if n_out == len(x) or len(x) == 0:
-        return x
-    pad = 1024  # silence at both ends, so the FFT's wrap-around cannot reach the speech
-    padded = np.pad(x.astype(np.float64), pad)
-    ratio = n_out / len(x)
-    m = int(round(len(padded) * ratio))
-    spectrum = np.fft.rfft(padded)[: m // 2 + 1]
-    y = np.fft.irfft(spectrum, m) * (m / len(padded))
-    start = int(round(pad * ratio))
-    return y[start : start + n_out]
-
-
-_FRAME = 512  # 23 ms at 22050 Hz: two pitch periods of a low voice
-_HOP = _FRAME // 2
-_TOLERANCE = 220  # how far a frame may move to line up: one period at 100 Hz
-
-
-def stretch(x: np.ndarray, factor: float) -> np.ndarray:
-    """WSOLA time-stretch to `factor` times the length, pitch unchanged: each frame is
-    taken near its nominal place where it best continues the previous one, then the
-    frames are overlap-added with a Hann window."""
-    if factor == 1.0 or len(x) < _FRAME:
-        return x
-    n_out = int(round(len(x) * factor))
-    padded = np.pad(x.astype(np.float64), (_TOLERANCE, _TOLERANCE + _FRAME + _HOP))
-    window = np.hanning(_FRAME + 1)[:_FRAME]  # periodic: overlapping at _HOP, it sums to 1
-    frames = n_out // _HOP + 1
-    out = np.zeros(frames * _HOP + _FRAME)
-    taken = _TOLERANCE
-    out[:_FRAME] = window * padded[taken : taken + _FRAME]
-    for k in range(1, frames):
-        nominal = _TOLERANCE + int(round(k * _HOP / factor))
-        follows = padded[taken + _HOP : taken + _HOP + _FRAME]
-        region = padded[nominal - _TOLERANCE : nominal + _TOLERANCE + _FRAME]
-        taken = nominal - _TOLERANCE + int(np.argmax(np.correlate(region, follows, "valid")))
-        out[k * _HOP : k * _HOP + _FRAME] += window * padded[taken : taken + _FRAME]
-    return out[:n_out]
-
-
 def describe(model: Model) -> VoiceInfo:
     config = model.config()
     language = (config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice")
@@ -319,8 +272,4 @@ class PiperEngine(Engine):
         )
         chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
         audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-        n_out = int(round(len(audio) * defaults.WORK_RATE / voice.config.sample_rate))
-        # One resampling both undoes the stretch and brings any model rate to ours.
-        audio = resample(stretch(audio, 2 ** (s.semitones / 12)), n_out)
-        pcm = np.clip(np.round(audio * 32767), -32768, 32767).astype("<i2")
-        return AudioSegment(data=pcm.tobytes(), sample_width=2, frame_rate=defaults.WORK_RATE, channels=1)
+        return to_segment(shift_pitch(audio, voice.config.sample_rate, s.semitones))
