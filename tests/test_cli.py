@@ -40,7 +40,7 @@ def test_voices_lists_espeak_ids():
     assert "en-us" in result.stdout and "f3" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["render", "script", "voices", "cache"])
+@pytest.mark.parametrize("command", ["render", "script", "voices", "cache", "check"])
 def test_every_command_has_an_example(command):
     result = run(command, "--help")
     assert result.exit_code == 0

@@ -170,6 +170,45 @@ class _ProgressBar:
 
 
 @main.command()
+@click.argument("audio", type=click.Path(path_type=Path))
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="List lines whose word error rate is above this.")
+@click.option("--model", type=click.Path(file_okay=False, path_type=Path),
+              help="A CTranslate2 Whisper model folder (default: the tiny.en weights of the check extra).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Threads for the recognizer (default: all cores).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_friendly
+def check(audio, threshold, model, jobs, quiet):
+    """Listen to a render: list the lines the voices did not say as written.
+
+    Runs an offline speech recognizer over every line of AUDIO's transcript (the .vtt
+    beside it) and compares the words heard with the words of the line. Needs the
+    check extra: pip install 'ficaudio[check]'.
+
+    \b
+    Example:
+      ficaudio check out/little-greys-anatomy.mp3
+    """
+    from .check import check as check_audio
+    from .transcript import timestamp
+
+    bar = None if quiet else _ProgressBar(Path(audio).name)
+    try:
+        report = check_audio(audio, model=model, jobs=jobs, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    flagged = report.over(threshold)
+    for line in flagged:
+        click.echo(f"{timestamp(line.cue.start)}  #{line.number}  {line.cue.speaker}  WER {line.wer:.0%}")
+        click.echo(f"    said:  {line.cue.text}")
+        click.echo(f"    heard: {line.heard or '(nothing)'}")
+    words = sum(line.words for line in report.lines)
+    click.echo(f"word error rate {report.wer:.1%} over {words} words in {plural(len(report.lines), 'line')}; "
+               f"{plural(len(flagged), 'line')} above {threshold:.0%}")
+
+
+@main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--voices", type=click.Path(path_type=Path), help=VOICES_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
