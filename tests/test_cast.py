@@ -5,6 +5,7 @@ from click.testing import CliRunner
 
 from ficaudio.castfile import add_characters, assign_voices, cast_stories, distance
 from ficaudio.cli import main
+from ficaudio.errors import VoicesError
 from ficaudio.voices import Cast, Character, load_cast, parse_cast
 from tests.conftest import needs_espeak
 from tests.test_piper import needs_piper
@@ -163,7 +164,8 @@ def test_scene_partners_differ_in_accent_or_pitch():
     for a, b in [("Lexie", "April"), ("April", "Meredith"), ("Lexie", "Meredith")]:
         pa, pb = chosen[a], chosen[b]
         assert pa.voice.split("+")[0] != pb.voice.split("+")[0] or abs(pa.pitch - pb.pitch) >= 10, (pa, pb)
-        assert distance(pa, pb) >= 2.0
+        # Within the story's accent (en-us and en-us-nyc here) they cannot be a family apart.
+        assert distance(pa, pb) >= 1.5
     assert cast.narrator not in chosen.values()
     assert len(set(chosen.values())) == 3
 
@@ -292,3 +294,53 @@ def test_render_warns_of_cast_members_never_named_and_genders_the_voice_contradi
     assert any("Zelda is never named in this story" in w for w in warnings)
     assert any("Lexie is female but voice en-us+m3 is a male variant" in w for w in warnings)
     assert len(warnings) == 2
+
+
+BRITISH_STORY = """Tea at Half Four
+
+"Mum, the lift is broken again," said Harriet. "I realised it whilst queueing for the bus."
+
+"Rubbish," said Tom. "Put the kettle on, it has been a fortnight."
+
+Harriet went back to the flat, and Tom followed her up the stairs.
+
+"Biscuits?" Tom asked.
+"""
+
+
+@needs_espeak
+def test_a_british_story_is_cast_in_british_accents_only(tmp_path, monkeypatch):
+    from ficaudio.castfile import ACCENTS
+
+    monkeypatch.setattr("ficaudio.voices.neural_installed", lambda: False)
+    story = tmp_path / "tea.txt"
+    story.write_text(BRITISH_STORY)
+    result = CliRunner().invoke(main, ["cast", str(story), "--voices", str(tmp_path / "voices.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "accent en-gb (British spelling" in result.output
+    cast = load_cast(tmp_path / "voices.yaml", required=True)
+    assert cast.accent == "en-gb" and cast.narrator.voice == "en-gb-x-rp"
+    assert {c.profile.voice.split("+")[0] for c in cast.characters} <= set(ACCENTS["en-gb"])
+
+
+@needs_espeak
+def test_an_american_story_gets_american_accents_and_accent_in_the_file_wins(seed, tmp_path, seed_discovery):
+    from ficaudio.castfile import ACCENTS
+
+    path = tmp_path / "voices.yaml"
+    path.write_text("characters:\n  Mark: {gender: male, voice: en-gb-x-rp+m3}\n")
+    cast_stories([seed], path)
+    cast = load_cast(path, required=True)
+    accents = {c.name: c.profile.voice.split("+")[0] for c in cast.characters}
+    assert accents.pop("Mark") == "en-gb-x-rp"  # written by hand: kept
+    assert set(accents.values()) <= set(ACCENTS["en-us"])
+
+    path.write_text("accent: en-gb\ncharacters:\n  Mark: {gender: male, voice: en-gb-x-rp+m3}\n")
+    cast_stories([seed], path)
+    cast = load_cast(path, required=True)
+    assert {c.profile.voice.split("+")[0] for c in cast.characters} <= set(ACCENTS["en-gb"])
+
+
+def test_an_accent_that_is_not_one_names_the_line():
+    with pytest.raises(VoicesError, match=r"voices.yaml:2: accent must be one of en-us, en-gb"):
+        parse_cast("reading: {intro: false}\naccent: scouse\n")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import defaults
+from .accent import DEFAULT as DEFAULT_ACCENT, story_accent
 from .errors import VoicesError
 from .model import DIALOGUE, NARRATOR, UNKNOWN, Script
 from .voices import Cast, Character, VoiceProfile, default_cast, parse_cast, round_trip_yaml
@@ -37,9 +38,11 @@ NEW_FILE_HEADER = """\
 # `ficaudio cast STORY` adds new characters and keeps everything written here.
 """
 
-# espeak-ng English accents, the most neutral first.
-ACCENTS = ("en-us", "en-gb-x-rp", "en-gb", "en-us-nyc", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
-           "en-gb-x-gbcwmd")
+# espeak-ng's English accents by the story's accent (accent.py), the most neutral first:
+# a story read in one accent gets its characters' voices from that accent only.
+ACCENTS = {"en-us": ("en-us", "en-us-nyc"),
+           "en-gb": ("en-gb-x-rp", "en-gb", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-gb-scotland")}
+NARRATOR_ACCENT = {"en-us": "en-us", "en-gb": "en-gb-x-rp"}
 # Accents of one family (two British ones) are only half as far apart as two families.
 ACCENT_FAMILY = {"en-us": "us", "en-us-nyc": "us", "en-gb": "gb", "en-gb-x-rp": "gb", "en-gb-x-gbclan": "gb",
                  "en-gb-x-gbcwmd": "gb"}
@@ -89,6 +92,8 @@ class CastResult:
     created: bool
     written: bool
     ignored: tuple[str, ...] = ()  # the file's `ignore:` names, left out of the cast
+    accent: str = DEFAULT_ACCENT  # the accent new voices were given
+    accent_reason: str = ""  # why: voices.yaml, or what in the story
 
 
 def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastResult:
@@ -102,10 +107,13 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
     existed = path.exists()
     raw, bom = _read(path)
     cast = parse_cast(raw, str(path)) if raw.strip() else default_cast(str(path))
-    if not raw.strip() and cast.narrator.engine != defaults.ENGINE:
-        raw = NEW_NEURAL_FILE_HEADER + default_sections(cast)
     notes = dict(cast.reading)["notes"]
     scripts = [split(ingest(p), include_notes=notes) for p in inputs]
+    accent, accent_reason = (cast.accent, "voices.yaml") if cast.accent else story_accent(scripts[0].work)
+    if not raw.strip():
+        cast = with_narrator_accent(cast, accent)
+        raw = (NEW_NEURAL_FILE_HEADER + new_file_sections(cast, accent) if cast.narrator.engine != defaults.ENGINE
+               else NEW_FILE_HEADER + new_file_sections(cast, accent, neural=False))
     characters = list(cast.characters)
     for script in scripts:
         for found in without_ignored(discover(script), cast.ignore):
@@ -115,7 +123,7 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
     lines, words = _counts(attributed)
     new = characters[len(cast.characters):]
     new.sort(key=lambda c: (-lines[c.name], -words[c.name], c.name))
-    profiles = assign_voices(new, everyone, _together(attributed))
+    profiles = assign_voices(new, everyone, _together(attributed), accent)
     text = add_characters(raw, [(c, profiles[c.name]) for c in new], cast)
     if new:
         _check_added(text, path, [c.name for c in new])
@@ -128,7 +136,8 @@ def cast_stories(inputs, voices_path: str | Path, write: bool = True) -> CastRes
         Row(c.name, c.aliases, c.gender, lines[c.name], words[c.name], final.profile_for(c.name), c in new)
         for c in sorted(characters, key=lambda c: (-lines[c.name], -words[c.name], c.name))
     )
-    return CastResult(path, rows, created=written and not existed, written=written, ignored=cast.ignore)
+    return CastResult(path, rows, created=written and not existed, written=written, ignored=cast.ignore,
+                      accent=accent, accent_reason=accent_reason)
 
 
 def cast_for(script: Script, cast: Cast) -> Cast:
@@ -138,6 +147,9 @@ def cast_for(script: Script, cast: Cast) -> Cast:
     without casting still has a voice per character."""
     from .discover import discover, without_ignored
 
+    accent = cast.accent or story_accent(script.work)[0]
+    if cast.source is None:  # no voices.yaml: the narrator reads in the story's accent too
+        cast = with_narrator_accent(cast, accent)
     lines = Counter(s.speaker for s in script.segments()
                     if s.kind == DIALOGUE and s.speaker not in (NARRATOR, UNKNOWN) and cast.character(s.speaker) is None)
     if not lines:
@@ -148,7 +160,7 @@ def cast_for(script: Script, cast: Cast) -> Cast:
     new = sorted((found.get(name) or Character(name) for name in lines), key=lambda c: (-lines[c.name], c.name))
     everyone = cast.with_characters([*cast.characters, *new])
     if all(everyone.profile_for_gender(g).engine in AUTO_ENGINES for g in ("female", "male", "unknown")):
-        profiles = assign_voices(new, everyone, _together([script]))
+        profiles = assign_voices(new, everyone, _together([script]), accent)
         new = [replace(c, profile=profiles[c.name]) for c in new]
     return cast.with_characters([*cast.characters, *new])
 
@@ -215,13 +227,13 @@ def _together(scripts: list[Script]) -> Counter:
     return pairs
 
 
-def palette(cast: Cast, gender: str) -> list[VoiceProfile]:
+def palette(cast: Cast, gender: str, accent: str = DEFAULT_ACCENT) -> list[VoiceProfile]:
     """The profiles a new character of this gender may get, most natural first."""
     from .engines import get_engine
 
     base = cast.profile_for_gender(gender)
     if base.engine in NEURAL_ENGINES:
-        found = neural_palette(gender, base)
+        found = neural_palette(gender, base, accent)
         if found:
             return found
     if base.engine != defaults.ENGINE:
@@ -234,7 +246,7 @@ def palette(cast: Cast, gender: str) -> list[VoiceProfile]:
     pitches = PITCHES.get(gender, PITCHES["unknown"])
     ranked = []
     available = {v.id for v in engine.voices()}
-    accents = [a for a in ACCENTS if a in available] or sorted(available)
+    accents = [a for a in ACCENTS.get(accent, ACCENTS[DEFAULT_ACCENT]) if a in available] or sorted(available)
     known = set(engine.variant_names())
     variants = [v for v in VARIANTS.get(gender, VARIANTS["unknown"]) if v in known]
     for ai, accent in enumerate(accents):
@@ -247,26 +259,29 @@ def palette(cast: Cast, gender: str) -> list[VoiceProfile]:
     return [p for _, p in ranked]
 
 
-def neural_voices(gender: str) -> list[VoiceProfile]:
-    """The neural voices of this gender on this machine, the best first: hibari's, then
-    Piper voices whose gender is known."""
+def neural_voices(gender: str, accent: str = DEFAULT_ACCENT) -> list[VoiceProfile]:
+    """The neural voices of this gender on this machine, the best first: the story's
+    accent, then hibari's before Piper voices whose gender is known."""
     from .engines import hibari
     from .engines.piper import installed_models
 
-    found = [VoiceProfile(engine="hibari", voice=name) for name in hibari.installed_voices(gender)]
+    found = [(hibari.registry()[name]["language"].lower(), VoiceProfile(engine="hibari", voice=name))
+             for name in hibari.installed_voices(gender)]
     try:
         models = installed_models()
     except Exception:  # noqa: BLE001 - no Piper: no Piper voices
         models = ()
-    found += [VoiceProfile(engine="piper", voice="", options=(("model", m.name),))
+    found += [(m.name.split("-")[0].replace("_", "-").lower(), VoiceProfile(engine="piper", voice="",
+                                                                            options=(("model", m.name),)))
               for m in models if defaults.PIPER_GENDERS.get(m.name) == gender]
-    return found
+    # A stable sort: the story's accent first, each side in the order above.
+    return [p for _, p in sorted(found, key=lambda f: f[0] != accent)]
 
 
-def neural_palette(gender: str, base: VoiceProfile) -> list[VoiceProfile]:
+def neural_palette(gender: str, base: VoiceProfile, accent: str = DEFAULT_ACCENT) -> list[VoiceProfile]:
     """Neural profiles for a new character: every voice of the gender, each at a few paces
     and pitch offsets; a character of unknown gender stays on its default's voice."""
-    voices = neural_voices(gender) if gender in ("female", "male") else [base]
+    voices = neural_voices(gender, accent) if gender in ("female", "male") else [base]
     ranked = []
     for vi, voice in enumerate(voices):
         offset = float(voice.option("semitones", 0.0))
@@ -343,7 +358,8 @@ def distance(a: VoiceProfile, b: VoiceProfile) -> float:
     )
 
 
-def assign_voices(new: list[Character], cast: Cast, together: Counter) -> dict[str, VoiceProfile]:
+def assign_voices(new: list[Character], cast: Cast, together: Counter,
+                  accent: str = DEFAULT_ACCENT) -> dict[str, VoiceProfile]:
     """A profile for each new character (in order: the most talkative choose first).
 
     Each takes the most natural palette entry that is clearly apart from the characters
@@ -354,7 +370,7 @@ def assign_voices(new: list[Character], cast: Cast, together: Counter) -> dict[s
     used = {_ident(cast.narrator), _ident(cast.unknown), *(_ident(p) for p in chosen.values())}
     assigned: dict[str, VoiceProfile] = {}
     for character in new:
-        options = palette(cast, character.gender)
+        options = palette(cast, character.gender, accent)
         fresh = [p for p in options if _ident(p) not in used] or options
         partners = [p for name, p in chosen.items() if together[frozenset((name, character.name))]]
         others = [cast.narrator, *chosen.values()]
@@ -454,15 +470,27 @@ def _profile_keys(profile: VoiceProfile, base: VoiceProfile) -> dict:
     return keys
 
 
-def default_sections(cast: Cast) -> str:
-    """narrator:, unknown: and defaults: written out, for a new file with a neural cast:
-    the file then reads the same wherever it is rendered, extras installed or not."""
+def with_narrator_accent(cast: Cast, accent: str) -> Cast:
+    """The default espeak-ng narrator in the story's accent (a neural narrator keeps its voice)."""
+    if cast.narrator.engine == defaults.ENGINE and cast.narrator.voice == defaults.NARRATOR_VOICE:
+        return replace(cast, narrator=replace(cast.narrator, voice=NARRATOR_ACCENT.get(accent, cast.narrator.voice)))
+    return cast
+
+
+def new_file_sections(cast: Cast, accent: str, neural: bool = True) -> str:
+    """What a new file says before its characters: the accent, and for a neural cast
+    narrator:, unknown: and defaults: written out, so that the file reads the same
+    wherever it is rendered, extras installed or not."""
     def flow(p: VoiceProfile) -> str:
         keys = _profile_keys(p, VoiceProfile(engine=""))
         return "{" + ", ".join(f"{k}: {v if isinstance(v, str) else f'{v:g}'}" for k, v in keys.items()) + "}"
 
-    lines = [f"narrator: {flow(cast.narrator)}", f"unknown: {flow(cast.unknown)}", "defaults:"]
-    lines += [f"  {g}: {flow(p)}" for g, p in cast.by_gender]
+    lines = [f"accent: {accent}          # en-us or en-gb: the accent `cast` gives new voices"]
+    if neural:
+        lines += [f"narrator: {flow(cast.narrator)}", f"unknown: {flow(cast.unknown)}", "defaults:"]
+        lines += [f"  {g}: {flow(p)}" for g, p in cast.by_gender]
+    elif cast.narrator.voice != defaults.NARRATOR_VOICE:
+        lines += [f"narrator: {{voice: {cast.narrator.voice}}}"]
     return "\n".join(lines) + "\n"
 
 

@@ -272,6 +272,7 @@ def cast(inputs, voices, dry_run):
 
     result = cast_stories(inputs, voices, write=not dry_run)
     click.echo(table(result.rows))
+    click.echo(f"accent {result.accent} ({result.accent_reason}); set accent: in {result.path} to change it")
     if result.ignored:
         click.echo(f"not characters (ignore: in {result.path}): {', '.join(result.ignored)}")
     added = sum(r.added for r in result.rows)

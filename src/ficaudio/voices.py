@@ -26,7 +26,7 @@ from .model import NARRATOR, UNKNOWN
 PROFILE_KEYS = {"engine", "voice", "rate", "pitch", "volume"}
 CHARACTER_KEYS = PROFILE_KEYS | {"aliases", "gender"}
 TOP_KEYS = {"narrator", "unknown", "defaults", "characters", "pronunciations", "reading", "cover", "ignore",
-            "reader"}
+            "reader", "accent"}
 GENDERS = ("female", "male", "unknown")
 _GENDER_WORDS = {"f": "female", "female": "female", "woman": "female", "m": "male", "male": "male",
                  "man": "male", "u": "unknown", "unknown": "unknown", "x": "unknown", "nonbinary": "unknown",
@@ -78,6 +78,8 @@ class Cast:
     ignore: tuple[str, ...] = ()
     # Who the files credit as the reader; by default ficaudio and its voice engines.
     reader: str | None = None
+    # en-us or en-gb: the accent `cast` gives new voices; None: the story's own (accent.py).
+    accent: str | None = None
 
     def engines(self) -> tuple[str, ...]:
         """The engines this cast speaks with, narrator first."""
@@ -296,9 +298,16 @@ class _Reader:
         reader = data.get("reader")
         if reader is not None and (not isinstance(reader, str) or not reader.strip()):
             self.fail(data, "reader", "'reader' must be the name the files credit as the reader, e.g. reader: Sam")
+        accent = data.get("accent")
+        if accent is not None:
+            from .accent import ACCENTS
+
+            if not isinstance(accent, str) or accent.strip().lower() not in ACCENTS:
+                self.fail(data, "accent", f"accent must be one of {', '.join(ACCENTS)} (the accent new voices get)")
+            accent = accent.strip().lower()
         return Cast(narrator, unknown, tuple(by_gender.items()), tuple(characters), pronunciations,
                     reading, str(cover) if cover else None, self.source, ignore,
-                    " ".join(reader.split()) if reader else None)
+                    " ".join(reader.split()) if reader else None, accent)
 
     def ignore(self, data) -> tuple[str, ...]:
         names = data["ignore"]
