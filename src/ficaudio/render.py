@@ -126,11 +126,9 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
 def _file_groups(parts: list[Part]) -> list[list[int]]:
     """One file per chapter for --split; the spoken introduction opens the first chapter's
     file rather than being an episode of its own."""
-    groups = [[i] for i in range(len(parts))]
-    if len(groups) > 1 and parts[0].title == INTRO_TITLE:
-        groups[1:2] = [[0, 1]]
-        groups.pop(0)
-    return groups
+    if len(parts) > 1 and parts[0].title == INTRO_TITLE:
+        return [[0, 1], *([i] for i in range(2, len(parts)))]
+    return [[i] for i in range(len(parts))]
 
 
 class _Counter:
