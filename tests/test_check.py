@@ -1,5 +1,7 @@
 """ficaudio check: what the voices said, heard back by an offline recognizer."""
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -69,6 +71,18 @@ def test_check_hears_the_render_and_finds_a_line_that_says_something_else(tmp_pa
     assert after.exit_code == 0, after.output
     new = set(flagged(after.output)) - set(flagged(before.output))
     assert len(new) == 1 and "Theo" in new.pop()
+
+    # --fix makes the lines found again and re-assembles the book: the new transcript
+    # says what the new audio says, so heard again, the line is right.
+    fixed = CliRunner().invoke(main, ["check", "-q", "--fix", str(audio)])
+    assert fixed.exit_code == 0, fixed.output
+    assert "still above 50%" in fixed.output
+    meta = json.loads(next(out.glob("*.ficaudio.json")).read_text())
+    assert {r["speaker"] for r in meta["retakes"]} >= {"Theo"}
+    assert "Nobody ever comes" not in vtt.read_text()
+    assert "Theo's engine reads a line the same way every time" in fixed.output
+    last = fixed.output.rsplit("transcript:", 1)[1]  # what was heard after the new render
+    assert not any("Theo" in line for line in flagged(last))
 
 
 def flagged(output):

@@ -84,18 +84,25 @@ def silence(seconds: float, rate: int = defaults.WORK_RATE) -> bytes:
     return b"\x00\x00" * int(round(seconds * rate))
 
 
-def plan(script: Script, cast: Cast) -> list[Part]:
+def plan(script: Script, cast: Cast, retakes: dict | None = None) -> list[Part]:
+    """The parts of the book; `retakes` maps (speaker, text) of a line `check --fix`
+    found misspoken to how many times it has been made again."""
+    from .engines import get_engine
+
     reading = reading_options(cast)
     work = script.work
+    retakes = retakes or {}
 
     def say(text: str, speaker: str, pause: float) -> list[Item]:
         profile = cast.profile_for(speaker)
         respell = pronunciations_for(cast, profile.engine)
-        return [
-            Item(Line(apply_pronunciations(piece, respell), profile), speaker, piece,
-                 pause if n == 0 else defaults.PAUSE_SENTENCE)
-            for n, piece in enumerate(pieces(text))
-        ]
+        items = []
+        for n, piece in enumerate(pieces(text)):
+            take = retakes.get((speaker, piece))
+            spoken = get_engine(profile.engine).retake(profile, take) if take else profile
+            items.append(Item(Line(apply_pronunciations(piece, respell), spoken), speaker, piece,
+                              pause if n == 0 else defaults.PAUSE_SENTENCE))
+        return items
 
     parts: list[Part] = []
     if reading["intro"]:

@@ -138,8 +138,10 @@ class _Stream:
         self.proc.wait()
 
 
-def check(audio: Path, model: Path | None = None, jobs: int | None = None, progress=None) -> CheckReport:
-    """Recognize every line of a rendered file; `progress(done, total)` as lines finish."""
+def check(audio: Path, model: Path | None = None, jobs: int | None = None, progress=None,
+          only: set | None = None) -> CheckReport:
+    """Recognize every line of a rendered file (or those whose (speaker, text) is in
+    `only`); `progress(done, total)` as lines finish."""
     audio = Path(audio)
     if not audio.is_file():
         raise InputError(f"{audio}: no such file; give an MP3 or M4B that `ficaudio render` wrote")
@@ -151,7 +153,9 @@ def check(audio: Path, model: Path | None = None, jobs: int | None = None, progr
     stream = _Stream(audio)
     results = []
     try:
-        for n, cue in enumerate(cues, 1):
+        wanted = [n for n, cue in enumerate(cues, 1) if only is None or (cue.speaker, cue.text) in only]
+        for done, n in enumerate(wanted, 1):
+            cue = cues[n - 1]
             said = words(cue.text)
             piece = stream.take(cue.start - MARGIN, cue.end + MARGIN)
             heard = ""
@@ -171,7 +175,35 @@ def check(audio: Path, model: Path | None = None, jobs: int | None = None, progr
                     break
             results.append(LineCheck(n, cue, heard, errors if said else 0, len(said)))
             if progress:
-                progress(n, len(cues))
+                progress(done, len(wanted))
     finally:
         stream.close()
     return CheckReport(audio, tuple(results))
+
+
+def plan_retakes(audio: Path, flagged: list[LineCheck]) -> tuple[dict, set, list[str]]:
+    """Record in the render's metadata that the flagged lines are to be made again
+    (one more take each); returns the metadata, the (speaker, text) of those lines and
+    the speakers whose engine would read them the same way again."""
+    from . import sidecar
+    from .engines import get_engine
+    from .voices import load_cast
+
+    found = sidecar.of_audio(audio)
+    if found is None:
+        raise InputError(f"{audio} is not listed in a ficaudio metadata file beside it; --fix needs the render's "
+                         f"*{sidecar.SUFFIX}")
+    path, meta = found
+    if not meta.get("input") or not Path(meta["input"]).is_file():
+        raise InputError(f"the story {audio} was rendered from ({meta.get('input') or 'unknown'}) is gone; "
+                         "render it again, then check")
+    retakes = sidecar.retakes(meta)
+    keys = {(line.cue.speaker, line.cue.text) for line in flagged}
+    for key in keys:
+        retakes[key] = retakes.get(key, 0) + 1
+    meta["retakes"] = [{"speaker": s, "text": t, "take": n} for (s, t), n in sorted(retakes.items())]
+    sidecar.write(path, meta)
+    cast = load_cast(meta.get("voices"))
+    unchanged = sorted({speaker for speaker, _ in keys
+                        if get_engine(cast.profile_for(speaker).engine).deterministic})
+    return meta, keys, unchanged

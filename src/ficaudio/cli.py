@@ -102,49 +102,55 @@ def render(inputs, voices, out_dir, audio_format, jobs, no_cache, split, quiet):
       ficaudio render seeds/000_653e07ef9e538d7a.txt --out out
       ficaudio render seeds/000_653e07ef9e538d7a.txt --format m4b --split
     """
+    for input_path in inputs:
+        _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, split, quiet)
+
+
+def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, split, quiet, again=False):
+    """Render one story, as `render` does; `again` renders even an up-to-date output
+    (after `check --fix` chose lines to make again)."""
     from .encode import Settings
     from .sidecar import fresh_outputs, source_fingerprint
 
-    for input_path in inputs:
-        started = time.monotonic()
-        found, how = find_voices(input_path, voices)
-        voices_path = found if found is not None else Path(defaults.VOICES_FILE)
-        if not quiet:
-            click.echo(how, err=True)
-        fingerprint = None
-        if Path(input_path).is_file():
-            fingerprint = source_fingerprint(input_path, voices_path, (Settings(format=audio_format), split))
-        # Checked before anything heavy is imported: re-rendering unchanged files is instant.
-        fresh = fresh_outputs(out_dir, fingerprint) if fingerprint and not no_cache else None
-        if fresh is not None:
-            for audio in fresh:
-                click.echo(f"{audio}: up to date")
-            continue
-        from .castfile import cast_for, cast_warnings
-        from .render import RenderOptions, render as render_script
-        from .voices import check_cast
+    started = time.monotonic()
+    found, how = find_voices(input_path, voices)
+    voices_path = found if found is not None else Path(defaults.VOICES_FILE)
+    if not quiet:
+        click.echo(how, err=True)
+    fingerprint = None
+    if Path(input_path).is_file():
+        fingerprint = source_fingerprint(input_path, voices_path, (Settings(format=audio_format), split))
+    # Checked before anything heavy is imported: re-rendering unchanged files is instant.
+    fresh = fresh_outputs(out_dir, fingerprint) if fingerprint and not no_cache and not again else None
+    if fresh is not None:
+        for audio in fresh:
+            click.echo(f"{audio}: up to date")
+        return
+    from .castfile import cast_for, cast_warnings
+    from .render import RenderOptions, render as render_script
+    from .voices import check_cast
 
-        script, cast = _script(input_path, found)
-        for warning in [] if quiet else cast_warnings(script, cast):
-            click.echo(f"warning: {warning}", err=True)
-        cast = cast_for(script, cast)
-        check_cast(cast)
-        options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split,
-                                settings=Settings(format=audio_format))
-        bar = None if quiet else _ProgressBar(Path(input_path).name)
-        try:
-            result = render_script(script, cast, options, progress=bar.update if bar else None,
-                                   source_fingerprint=fingerprint)
-        finally:
-            if bar:
-                bar.close()
-        for o in result.outputs:
-            minutes, seconds = divmod(int(round(o.duration)), 60)
-            state = "up to date" if result.up_to_date else f"{minutes}:{seconds:02d}, {plural(len(o.chapters), 'chapter')}"
-            click.echo(f"{o.audio}  ({state})  transcript: {o.vtt}")
-        if not quiet and not result.up_to_date:
-            click.echo(f"rendered in {time.monotonic() - started:.1f} s; "
-                       f"{result.synthesized} lines synthesized, the rest from the cache", err=True)
+    script, cast = _script(input_path, found)
+    for warning in [] if quiet else cast_warnings(script, cast):
+        click.echo(f"warning: {warning}", err=True)
+    cast = cast_for(script, cast)
+    check_cast(cast)
+    options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split,
+                            settings=Settings(format=audio_format))
+    bar = None if quiet else _ProgressBar(Path(input_path).name)
+    try:
+        result = render_script(script, cast, options, progress=bar.update if bar else None,
+                               source_fingerprint=fingerprint)
+    finally:
+        if bar:
+            bar.close()
+    for o in result.outputs:
+        minutes, seconds = divmod(int(round(o.duration)), 60)
+        state = "up to date" if result.up_to_date else f"{minutes}:{seconds:02d}, {plural(len(o.chapters), 'chapter')}"
+        click.echo(f"{o.audio}  ({state})  transcript: {o.vtt}")
+    if not quiet and not result.up_to_date:
+        click.echo(f"rendered in {time.monotonic() - started:.1f} s; "
+                   f"{result.synthesized} lines synthesized, the rest from the cache", err=True)
 
 
 class _ProgressBar:
@@ -176,36 +182,61 @@ class _ProgressBar:
 @click.option("--model", type=click.Path(file_okay=False, path_type=Path),
               help="A CTranslate2 Whisper model folder (default: the tiny.en weights of the check extra).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Threads for the recognizer (default: all cores).")
+@click.option("--fix", is_flag=True, help="Make the lines found again (another seed or noise) and re-assemble.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
-def check(audio, threshold, model, jobs, quiet):
+def check(audio, threshold, model, jobs, fix, quiet):
     """Listen to a render: list the lines the voices did not say as written.
 
     Runs an offline speech recognizer over every line of AUDIO's transcript (the .vtt
-    beside it) and compares the words heard with the words of the line. Needs the
-    check extra: pip install 'ficaudio[check]'.
+    beside it) and compares the words heard with the words of the line. With --fix,
+    the lines above the threshold are synthesized again, with another seed or noise,
+    the book is re-assembled, and those lines are heard again. Needs the check extra:
+    pip install 'ficaudio[check]'.
 
     \b
     Example:
       ficaudio check out/little-greys-anatomy.mp3
+      ficaudio check out/little-greys-anatomy.mp3 --fix
     """
     from .check import check as check_audio
-    from .transcript import timestamp
 
-    bar = None if quiet else _ProgressBar(Path(audio).name)
-    try:
-        report = check_audio(audio, model=model, jobs=jobs, progress=bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
+    def hear(only=None):
+        bar = None if quiet else _ProgressBar(Path(audio).name)
+        try:
+            return check_audio(audio, model=model, jobs=jobs, progress=bar.update if bar else None, only=only)
+        finally:
+            if bar:
+                bar.close()
+
+    report = hear()
     flagged = report.over(threshold)
-    for line in flagged:
-        click.echo(f"{timestamp(line.cue.start)}  #{line.number}  {line.cue.speaker}  WER {line.wer:.0%}")
-        click.echo(f"    said:  {line.cue.text}")
-        click.echo(f"    heard: {line.heard or '(nothing)'}")
+    _print_check(flagged)
     words = sum(line.words for line in report.lines)
     click.echo(f"word error rate {report.wer:.1%} over {words} words in {plural(len(report.lines), 'line')}; "
                f"{plural(len(flagged), 'line')} above {threshold:.0%}")
+    if fix and flagged:
+        from .check import plan_retakes
+
+        meta, fixed, unchanged = plan_retakes(audio, flagged)
+        for speaker in unchanged:
+            click.echo(f"note: {speaker}'s engine reads a line the same way every time; respell it in "
+                       "pronunciations: or give the line another voice", err=True)
+        _render_input(meta["input"], meta.get("voices"), Path(audio).parent, meta["settings"].get("format", "mp3"),
+                      jobs, False, bool(meta["settings"].get("split")), quiet, again=True)
+        again = hear(only=fixed).over(threshold)
+        _print_check(again)
+        click.echo(f"made {plural(len(fixed), 'line')} again; {plural(len(again), 'line')} still above "
+                   f"{threshold:.0%}")
+
+
+def _print_check(lines) -> None:
+    from .transcript import timestamp
+
+    for line in lines:
+        click.echo(f"{timestamp(line.cue.start)}  #{line.number}  {line.cue.speaker}  WER {line.wer:.0%}")
+        click.echo(f"    said:  {line.cue.text}")
+        click.echo(f"    heard: {line.heard or '(nothing)'}")
 
 
 @main.command()

@@ -76,13 +76,14 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
     """Render `script` into options.out_dir. `progress(done, total)` is called as lines
     finish; `source_fingerprint` (see sidecar.py) is recorded, so that rendering the
     same files again is answered from the sidecar before anything is parsed."""
-    parts = plan(script, cast)
-    tags = _tags(script, cast, cover=None)
     out_dir = _prepare_out_dir(options.out_dir)
     slug = slugify(script.title)
     meta_path = out_dir / f"{slug}{sidecar.SUFFIX}"
-    fingerprint = _fingerprint(parts, tags, options)
     previous = sidecar.read(meta_path)
+    retakes = sidecar.retakes(previous)
+    parts = plan(script, cast, retakes)
+    tags = _tags(script, cast, cover=None)
+    fingerprint = _fingerprint(parts, tags, options)
     # --no-cache asks for everything afresh, up-to-date output included.
     if (options.use_cache and previous and previous.get("fingerprint") == fingerprint
             and sidecar.intact(out_dir, previous)):
@@ -116,7 +117,7 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
                     _render_file(out_dir / f"{name}{suffix}", [parts[i] for i in group], synth, store,
                                  options, group_tags, counter)
                 )
-        _write_sidecar(meta_path, script, tags, outputs, fingerprint, source_fingerprint, options)
+        _write_sidecar(meta_path, script, cast, tags, outputs, fingerprint, source_fingerprint, options, retakes)
         return RenderResult(outputs, meta_path, synthesized)
     finally:
         if tmp_cache is not None:
@@ -356,9 +357,10 @@ def _outputs_from(out_dir: Path, meta: dict) -> list[Output]:
     ]
 
 
-def _write_sidecar(path: Path, script: Script, tags: Tags, outputs: list[Output], fingerprint: str,
-                   source_fingerprint: str | None, options) -> None:
-    """Metadata for `ficaudio feed` and for skipping a render that is already done."""
+def _write_sidecar(path: Path, script: Script, cast: Cast, tags: Tags, outputs: list[Output], fingerprint: str,
+                   source_fingerprint: str | None, options, retakes: dict) -> None:
+    """Metadata for `ficaudio feed`, for skipping a render that is already done, and for
+    `ficaudio check --fix` (what to render again, and the lines made again)."""
     work = script.work
     meta = {
         "ficaudio": __version__,
@@ -371,8 +373,13 @@ def _write_sidecar(path: Path, script: Script, tags: Tags, outputs: list[Output]
         "url": tags.url,
         "language": tags.language,
         "source": os.path.basename(work.source) if work and work.source else None,
+        "input": os.path.abspath(work.source) if work and work.source else None,
+        "voices": os.path.abspath(cast.source) if cast.source else None,
         "settings": {"rate": options.settings.rate, "channels": options.settings.channels,
-                     "bitrate": options.settings.bitrate, "format": options.settings.format},
+                     "bitrate": options.settings.bitrate, "format": options.settings.format,
+                     "split": options.split},
+        "retakes": [{"speaker": speaker, "text": text, "take": take}
+                    for (speaker, text), take in sorted(retakes.items())],
         "files": [
             {
                 "audio": o.audio.name,

@@ -79,3 +79,24 @@ def fresh_outputs(out_dir: Path, fingerprint: str) -> list[Path] | None:
 def audio_name(entry: dict) -> str:
     """A file entry's MP3 or M4B (sidecars before M4B support called it "mp3")."""
     return entry.get("audio") or entry["mp3"]
+
+
+def retakes(meta: dict | None) -> dict[tuple[str, str], int]:
+    """(speaker, text) -> take of the lines `check --fix` had made again."""
+    found = {}
+    for entry in (meta or {}).get("retakes") or []:
+        try:
+            found[(str(entry["speaker"]), str(entry["text"]))] = int(entry["take"])
+        except (KeyError, TypeError, ValueError):
+            continue  # a hand-edited entry that is not one: ignored, not fatal
+    return found
+
+
+def of_audio(audio: Path) -> tuple[Path, dict] | None:
+    """The sidecar that lists this MP3 or M4B, and its metadata."""
+    audio = Path(audio)
+    for path in sorted(audio.parent.glob(f"*{SUFFIX}")):
+        meta = read(path)
+        if meta and any(audio_name(f) == audio.name for f in meta.get("files", [])):
+            return path, meta
+    return None

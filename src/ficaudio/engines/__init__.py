@@ -57,6 +57,18 @@ class Engine:
     def synthesize(self, text: str, profile) -> AudioSegment:
         raise NotImplementedError
 
+    # Reads a line the same way every time, so a retake sounds no different (espeak-ng).
+    deterministic: bool = True
+
+    def retake(self, profile, take: int):
+        """The profile for the `take`-th new reading of a line (`check --fix`). The take
+        is part of the profile, so of the cache key: the line is synthesized afresh."""
+        from dataclasses import replace
+
+        options = dict(profile.options)
+        options["take"] = take
+        return replace(profile, options=tuple(sorted(options.items())))
+
 
 def unknown_voice_message(voice: str, ids, engine: str) -> str:
     near = difflib.get_close_matches(voice, sorted(ids), n=3, cutoff=0.5)

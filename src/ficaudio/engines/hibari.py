@@ -152,6 +152,15 @@ class HibariEngine(Engine):
         _number(profile, "semitones", 0.0)
         _seed(profile)
 
+    deterministic = False  # with another seed
+
+    def retake(self, profile, take: int):
+        from dataclasses import replace
+
+        options = dict(profile.options)
+        options["seed"] = _seed(profile) + take
+        return replace(profile, options=tuple(sorted(options.items())))
+
     def _voice(self, path: Path, name: str):
         """The loaded model, once per process: loading takes longer than most lines."""
         tts = self._loaded.get(path)

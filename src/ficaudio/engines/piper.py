@@ -214,6 +214,9 @@ class PiperEngine(Engine):
     # Piper voices are chosen with model: and speaker:; `voice` stays empty.
     default_voice = ""
 
+    # Piper draws fresh noise on every call: a retake (a new cache key) is a new reading.
+    deterministic = False
+
     def __init__(self):
         self._loaded: dict[Path, object] = {}
         self._identities: dict[Path, str] = {}
