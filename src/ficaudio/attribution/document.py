@@ -205,7 +205,10 @@ class Document:
         self._build_conversations()
         for turn in self.turns:
             turn.quote_text = " ".join(segs[i].text for i in turn.segments)
-            turn.addressed = frozenset(n for i in turn.segments for n in self.vocatives(segs[i].text))
+            # "Irene Castellano. I called yesterday." introduces the speaker; it does not
+            # call out to her.
+            turn.addressed = (frozenset(n for i in turn.segments for n in self.vocatives(segs[i].text))
+                              - self._self_named(turn.quote_text))
             # The narration of its paragraphs, near its quotes: a text with no paragraph
             # breaks is one paragraph, and every turn would otherwise copy all of it.
             near = range(max(0, turn.segments[0] - _NEAR_SEGMENTS),
@@ -569,7 +572,9 @@ class Document:
             next_1 = self._named_tag(t + 1)
             if t + 2 < len(self.turns) and self._adjacent(t + 1, t + 2):
                 next_2 = self._named_tag(t + 2)
-        in_quote = set(self.names_in(turn.quote_text))
+        self_named = self._self_named(turn.quote_text)
+        # Naming yourself ("I'm Tess Brennan") is not naming someone else.
+        in_quote = set(self.names_in(turn.quote_text)) - self_named
         para_names = self.names_in(turn.narration)
         subject, subject_gender = self._subject(turn.narration, recent)
         conv_named = self.conversation_names[turn.conversation]
@@ -587,7 +592,6 @@ class Document:
             pool_head.append(turn.tag[1])
         if turn.tag and turn.tag[0] == "one of":
             pool_head.extend(turn.tag[1])
-        self_named = self._self_named(turn.quote_text)
         called_by_previous = self.turns[t - 1].addressed if t else frozenset()
         # "Nobody asked you, Hollywood." answers the one called Hollywood: who the next line
         # calls on likely spoke this one.
