@@ -1,5 +1,7 @@
 """Auto mode: characters found without a cast."""
 
+import pytest
+
 from ficaudio.discover import discover
 from ficaudio.ingest import parse_text
 from ficaudio.split import split
@@ -80,3 +82,29 @@ def test_a_character_the_story_calls_the_x_is_named_so():
     found = {c.name: c for c in discover(split(parse_text(story)))}
     assert "The Hatter" in found and "Hatter" in found["The Hatter"].aliases
     assert "Alice" in found
+
+
+def _has_names() -> bool:
+    from ficaudio.names import _data_file
+
+    return _data_file() is not None
+
+
+@pytest.mark.skipif(not _has_names(), reason="needs gender-guesser (pip install 'ficaudio[neural]')")
+def test_a_character_the_text_never_genders_takes_the_gender_of_their_given_name():
+    from ficaudio.names import given_name_genders
+
+    assert given_name_genders(["Irene", "Declan", "Jo", "Zzyzx"]) == {"irene": "female", "declan": "male",
+                                                                      "jo": "either"}
+    text = ('The Night Desk\n\n"Coffee?" Irene Castellano asked.\n\n"Black," said Declan Sullivan.\n\n'
+            'Irene poured two cups. Declan took one without looking up.\n\n"Thanks," Declan said.\n')
+    found = {n: c.gender for c in discover(split(parse_text(text, fallback_title="x"))) for n in c.names}
+    # Nothing in the text says so but their names.
+    assert found["Irene Castellano"] == "female" and found["Declan Sullivan"] == "male"
+
+
+def test_without_the_name_list_names_give_no_evidence(monkeypatch):
+    import ficaudio.names as names
+
+    monkeypatch.setattr(names, "_data_file", lambda: None)
+    assert names.given_name_genders(["Irene"]) == {}

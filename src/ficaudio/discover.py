@@ -15,6 +15,7 @@ import re
 from collections import Counter, defaultdict
 
 from .lexicon import VERB
+from .names import given_name_genders
 from .model import DIALOGUE, Script
 from .pov import READER, SECOND, reader_of, story_person
 from .voices import Character
@@ -57,7 +58,19 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
         from .ingest import characters_from_tags
 
         found = merge_tagged(characters_from_tags(script.work), found)
-    return _with_reader(script, found)
+    return _with_reader(script, _gendered_by_name(found))
+
+
+def _gendered_by_name(found: tuple[Character, ...]) -> tuple[Character, ...]:
+    """A character still of unknown gender (a tagged one the text never genders) takes
+    the gender its given name clearly has."""
+    from dataclasses import replace
+
+    unknown = {c.name: _given_name(set(c.names)) for c in found if c.gender == "unknown"}
+    lexicon = given_name_genders(n for n in unknown.values() if n)
+    return tuple(replace(c, gender=lexicon[unknown[c.name].lower()])
+                 if c.name in unknown and unknown[c.name] and lexicon.get(unknown[c.name].lower()) in ("male", "female")
+                 else c for c in found)
 
 
 def _with_reader(script: Script, found: tuple[Character, ...]) -> tuple[Character, ...]:
@@ -315,6 +328,25 @@ _NOT_NOUN = ("(?:and|or|but|to|as|at|in|on|with|that|the|a|an|for|from|by|so|the
              "|away|too|if|when|while|into|onto|over|before|after|once|is|was|had|would|could|should|not)")
 
 
+# Votes a given name is worth, against one per pronoun that follows the name: enough to
+# decide a character the text does not gender, not to outvote the text.
+NAME_PRIOR = {"male": 2, "female": 2, "mostly_male": 1, "mostly_female": 1}
+
+
+def _given_name(forms: set[str]) -> str | None:
+    """The given name of a group: the first word of its longest form, past a title that
+    goes with given names ("Miss Elizabeth"); a title with a surname alone ("Detective
+    Okafor") gives none."""
+    for form in sorted(forms, key=lambda f: (-len(f.split()), f)):
+        words = form.split()
+        if words[0].rstrip(".") in _TITLE_WORDS:
+            if len(words) > 2 or (len(words) == 2 and words[0].rstrip(".") in _FIRST_NAME_TITLES):
+                return words[1]
+            continue
+        return words[0]
+    return None
+
+
 def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
     """Gender of each group: its titles, and the pronouns that follow its names (in the
     same sentence, or opening the next one). One pass over the text for all groups."""
@@ -338,6 +370,13 @@ def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
                 pronoun = (f.group(1) or f.group(2)).lower()
                 kind = "male" if pronoun in ("he", "his", "himself") else "female"
                 votes[owner[m.group(1)]]["her" if pronoun == "her" else kind] += 1
+    # A given name the text never genders still says something: "Irene", "Declan".
+    firsts = {key: _given_name(forms) for key, forms in groups.items()}
+    lexicon = given_name_genders(n for n in firsts.values() if n)
+    for key, first in firsts.items():
+        kind = lexicon.get((first or "").lower(), "")
+        if kind in NAME_PRIOR:
+            votes[key][kind.removeprefix("mostly_")] += NAME_PRIOR[kind]
     out = {}
     for key in groups:
         male, female = votes[key]["male"], votes[key]["female"]
