@@ -1,5 +1,6 @@
 """The render cache, atomic output and resuming: fast, with the fake engine."""
 
+import importlib.util
 import os
 import re
 import signal
@@ -15,7 +16,7 @@ from ficaudio.ingest import ingest
 from ficaudio.render import RenderOptions, render
 from ficaudio.split import split
 from ficaudio.voices import load_cast
-from tests.conftest import ROOT, needs_ffmpeg
+from tests.conftest import ROOT, needs_espeak, needs_ffmpeg
 
 pytestmark = needs_ffmpeg
 
@@ -148,3 +149,29 @@ def test_no_cache_renders_afresh_even_when_up_to_date(seed, fake_voices, tmp_pat
     assert result.up_to_date
     result, _ = _render(seed, fake_voices, out, jobs=1, use_cache=False)
     assert not result.up_to_date and result.synthesized > 0
+
+
+@needs_espeak
+@pytest.mark.skipif(not any(importlib.util.find_spec(m) for m in ("hibari", "piper")),
+                    reason="needs hibari-tts or piper-tts installed (pip install 'ficaudio[neural]')")
+def test_installing_voice_engines_makes_an_uncast_render_stale(tmp_path, monkeypatch):
+    """Without a voices.yaml the cast depends on the engines installed: a render made
+    before the neural extra was installed is not "up to date" after."""
+    from click.testing import CliRunner
+
+    from ficaudio.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    story = tmp_path / "story.txt"
+    story.write_text('A Note\n\n"Hello," said Ann.\n')
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("hibari", "piper") else real(name, *a))
+    args = ["render", "-q", str(story), "--out", "out"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "up to date" in CliRunner().invoke(main, args).output
+    monkeypatch.setattr(importlib.util, "find_spec", real)
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert "up to date" not in again.output

@@ -109,6 +109,8 @@ def render(inputs, voices, out_dir, audio_format, jobs, no_cache, split, quiet):
 def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, split, quiet, again=False):
     """Render one story, as `render` does; `again` renders even an up-to-date output
     (after `check --fix` chose lines to make again)."""
+    from importlib.util import find_spec
+
     from .encode import Settings
     from .sidecar import fresh_outputs, source_fingerprint
 
@@ -119,7 +121,9 @@ def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, spl
         click.echo(how, err=True)
     fingerprint = None
     if Path(input_path).is_file():
-        fingerprint = source_fingerprint(input_path, voices_path, (Settings(format=audio_format), split))
+        # Without a voices.yaml the cast depends on which engines are installed.
+        engines = None if found is not None else [bool(find_spec(m)) for m in ("hibari", "piper")]
+        fingerprint = source_fingerprint(input_path, voices_path, (Settings(format=audio_format), split, engines))
     # Checked before anything heavy is imported: re-rendering unchanged files is instant.
     fresh = fresh_outputs(out_dir, fingerprint) if fingerprint and not no_cache and not again else None
     if fresh is not None:
