@@ -161,16 +161,21 @@ def check(audio: Path, model: Path | None = None, jobs: int | None = None, progr
             heard = ""
             errors = len(said)
             # Greedy decoding first; a line it mishears is heard again with a beam search,
-            # which is slower but rarely wrong where greedy decoding was (short lines).
-            for beam in (1, 5):
+            # then also with the line before as context, as a listener hears it (a
+            # two-word fragment, "He smirked,", alone is often heard as something else).
+            # The best hearing counts: the line itself is never given to the recognizer.
+            context = cues[n - 2].text if n > 1 else None
+            for beam, prompt in ((1, None), (5, None), (5, context)):
                 if not said or len(piece) <= RATE // 10:
                     break
                 # No temperature fallback: sampling would make the check differ run to run.
                 segments, _ = recognizer.transcribe(piece, language="en", beam_size=beam, temperature=0.0,
                                                     without_timestamps=True, condition_on_previous_text=False,
-                                                    vad_filter=False)
-                heard = " ".join(s.text.strip() for s in segments)
-                errors = word_errors(said, words(heard))
+                                                    vad_filter=False, initial_prompt=prompt)
+                this = " ".join(s.text.strip() for s in segments)
+                this_errors = word_errors(said, words(this))
+                if not heard or this_errors < errors:
+                    heard, errors = this, this_errors
                 if errors / len(said) <= RECHECK:
                     break
             results.append(LineCheck(n, cue, heard, errors if said else 0, len(said)))
