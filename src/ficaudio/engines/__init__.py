@@ -70,6 +70,19 @@ class Engine:
         return replace(profile, options=tuple(sorted(options.items())))
 
 
+def ranged_option(options: dict, key: str, ranges: dict) -> float | None:
+    """An engine option that must be a number in ranges[key]; None when it is not set."""
+    value = options.get(key)
+    if value is None:
+        return None
+    lo, hi = ranges[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise VoicesError(f"{key} must be a number from {lo} to {hi}")
+    if not lo <= value <= hi:
+        raise VoicesError(f"{key} = {value} is out of range ({lo} to {hi})")
+    return float(value)
+
+
 def unknown_voice_message(voice: str, ids, engine: str) -> str:
     near = difflib.get_close_matches(voice, sorted(ids), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(near)}?" if near else ""

@@ -25,7 +25,7 @@ import numpy as np
 from pydub import AudioSegment
 
 from ..errors import EngineError, VoicesError
-from . import Engine, VoiceInfo, register
+from . import Engine, VoiceInfo, ranged_option, register
 from .dsp import shift_pitch, to_segment
 
 INSTALL = "pip install 'ficaudio[neural]'"
@@ -34,8 +34,7 @@ VOICE_SITE = "https://huggingface.co/maureesewilliams/hibari/resolve/main/voices
 
 
 def _require_hibari() -> None:
-    # find_spec, not import: the check runs in the main process, which never synthesizes.
-    if util.find_spec("hibari") is None or util.find_spec("onnxruntime") is None:
+    if not installed():
         raise EngineError(f"hibari voices need hibari-tts, an optional extra: run `{INSTALL}`")
 
 
@@ -89,15 +88,8 @@ def model_path(profile) -> Path:
 
 
 def _number(profile, key: str, default: float) -> float:
-    value = profile.option(key)
-    if value is None:
-        return default
-    lo, hi = RANGES[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise VoicesError(f"{key} must be a number from {lo} to {hi}")
-    if not lo <= value <= hi:
-        raise VoicesError(f"{key} = {value} is out of range ({lo} to {hi})")
-    return float(value)
+    value = ranged_option(dict(profile.options), key, RANGES)
+    return default if value is None else value
 
 
 def _seed(profile) -> int:
@@ -183,6 +175,7 @@ class HibariEngine(Engine):
 
 
 def installed() -> bool:
+    # find_spec, not import: the check runs in the main process, which never synthesizes.
     return util.find_spec("hibari") is not None and util.find_spec("onnxruntime") is not None
 
 

@@ -27,7 +27,7 @@ from pydub import AudioSegment
 
 from .. import defaults
 from ..errors import EngineError, VoicesError
-from . import Engine, VoiceInfo, register
+from . import Engine, VoiceInfo, ranged_option, register
 from .dsp import shift_pitch, to_segment
 
 INSTALL = "pip install 'ficaudio[piper]'"
@@ -119,18 +119,6 @@ def find_model(spec) -> Model:
     raise VoicesError(f"unknown Piper voice '{spec}'; {hint}({installed}; or give a path to a .onnx file)")
 
 
-def _number(options: dict, key: str):
-    value = options.get(key)
-    if value is None:
-        return None
-    lo, hi = RANGES[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise VoicesError(f"{key} must be a number from {lo} to {hi}")
-    if not lo <= value <= hi:
-        raise VoicesError(f"{key} = {value} is out of range ({lo} to {hi})")
-    return float(value)
-
-
 def _speaker(model: Model, value) -> int | None:
     if value is None:
         return None
@@ -169,10 +157,10 @@ def settings(profile) -> Settings:
     return Settings(
         model=model,
         speaker=_speaker(model, options.get("speaker")),
-        length_scale=_number(options, "length_scale"),
-        noise_scale=_number(options, "noise_scale"),
-        noise_w=_number(options, "noise_w"),
-        semitones=_number(options, "semitones") or 0.0,
+        length_scale=ranged_option(options, "length_scale", RANGES),
+        noise_scale=ranged_option(options, "noise_scale", RANGES),
+        noise_w=ranged_option(options, "noise_w", RANGES),
+        semitones=ranged_option(options, "semitones", RANGES) or 0.0,
     )
 
 
