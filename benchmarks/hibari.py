@@ -15,16 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-
-from ficaudio import defaults  # noqa: E402
+from engine_timing import ROOT, encode_mp3, ficaudio, timed
 
 TARGET = 1.0
 CAST = """narrator: {engine: hibari, voice: heart}
@@ -41,26 +36,12 @@ characters:
 """
 
 
-def timed(cmd, env=None, cwd=None, stdin=None) -> float:
-    started = time.monotonic()
-    subprocess.run(cmd, check=True, env=env, cwd=cwd, stdin=stdin, stdout=subprocess.DEVNULL)
-    return time.monotonic() - started
-
-
 def raw(seed: Path, work: Path) -> float:
     wav, mp3 = work / "x.wav", work / "x.mp3"
     with seed.open("rb") as text:
         synth = timed([sys.executable, "-c", "import sys; from hibari.cli import main; sys.exit(main())",
                        "-o", str(wav)], stdin=text)
-    return synth + timed(
-        ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", str(defaults.AUDIO_RATE), "-ac",
-         str(defaults.AUDIO_CHANNELS), "-codec:a", "libmp3lame", "-b:a", defaults.AUDIO_BITRATE, str(mp3)])
-
-
-def ficaudio(seed: Path, voices: Path, out: Path, cache: Path) -> float:
-    env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(ROOT / "src"))
-    return timed([sys.executable, "-m", "ficaudio", "render", str(seed), "--voices", str(voices),
-                  "--out", str(out), "--quiet"], env=env, cwd=ROOT)
+    return synth + encode_mp3(wav, mp3)
 
 
 def main() -> int:

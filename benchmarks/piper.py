@@ -16,35 +16,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+from engine_timing import ROOT, encode_mp3, ficaudio, timed
 
-from ficaudio import defaults  # noqa: E402
-from ficaudio.engines.piper import find_model  # noqa: E402
-from ficaudio.voices import load_cast  # noqa: E402
+from ficaudio.engines.piper import find_model
+from ficaudio.voices import load_cast
 
 TARGET_RENDER = 1.05
 TARGET_RECAST = 0.35
 
 
-def timed(cmd, env=None, cwd=None) -> float:
-    started = time.monotonic()
-    subprocess.run(cmd, check=True, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
-    return time.monotonic() - started
-
-
 def raw(model: Path, seed: Path, work: Path) -> float:
     wav, mp3 = work / "x.wav", work / "x.mp3"
-    return timed([sys.executable, "-m", "piper", "-m", str(model), "-i", str(seed), "-f", str(wav)]) + timed(
-        ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", str(defaults.AUDIO_RATE), "-ac",
-         str(defaults.AUDIO_CHANNELS), "-codec:a", "libmp3lame", "-b:a", defaults.AUDIO_BITRATE, str(mp3)]
-    )
+    return timed([sys.executable, "-m", "piper", "-m", str(model), "-i", str(seed), "-f", str(wav)]) + encode_mp3(wav, mp3)
 
 
 def recast(voices: Path, out: Path) -> None:
@@ -57,12 +44,6 @@ def recast(voices: Path, out: Path) -> None:
     april["length_scale"] = round(float(april.get("length_scale", 1.0)) + 0.15, 2)
     with out.open("w", encoding="utf-8") as f:
         yaml.dump(data, f)
-
-
-def ficaudio(seed: Path, voices: Path, out: Path, cache: Path) -> float:
-    env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(ROOT / "src"))
-    return timed([sys.executable, "-m", "ficaudio", "render", str(seed), "--voices", str(voices),
-                  "--out", str(out), "--quiet"], env=env, cwd=ROOT)
 
 
 def main() -> int:
