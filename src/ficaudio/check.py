@@ -164,17 +164,17 @@ def check(audio: Path, model: Path | None = None, jobs: int | None = None, progr
             # then also with the line before as context, as a listener hears it (a
             # two-word fragment, "He smirked,", alone is often heard as something else).
             # The best hearing counts: the line itself is never given to the recognizer.
-            context = cues[n - 2].text if n > 1 else None
-            for beam, prompt in ((1, None), (5, None), (5, context)):
-                if not said or len(piece) <= RATE // 10:
-                    break
+            hearings = [(1, None), (5, None)] + ([(5, cues[n - 2].text)] if n > 1 else [])
+            if not said or len(piece) <= RATE // 10:
+                hearings = []
+            for tried, (beam, prompt) in enumerate(hearings):
                 # No temperature fallback: sampling would make the check differ run to run.
                 segments, _ = recognizer.transcribe(piece, language="en", beam_size=beam, temperature=0.0,
                                                     without_timestamps=True, condition_on_previous_text=False,
                                                     vad_filter=False, initial_prompt=prompt)
                 this = " ".join(s.text.strip() for s in segments)
                 this_errors = word_errors(said, words(this))
-                if not heard or this_errors < errors:
+                if not tried or this_errors < errors:
                     heard, errors = this, this_errors
                 if errors / len(said) <= RECHECK:
                     break
