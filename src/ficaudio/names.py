@@ -28,6 +28,12 @@ def _data_file() -> Path | None:
     return path if path.is_file() else None
 
 
+@lru_cache(maxsize=1)
+def _read(path: Path) -> str:
+    # Discovery asks twice per story (the text's names, then the tags' names): read once.
+    return path.read_text(encoding="utf-8")
+
+
 def _popularity(countries: str) -> tuple[int, int]:
     """As gender-guesser ranks a name's readings: in how many countries, then how common."""
     values = [ord(c) for c in countries if c != " "]
@@ -44,7 +50,7 @@ def given_name_genders(names) -> dict[str, str]:
     pattern = re.compile(r"^(\S{1,2})\s+(%s)[ \t]+(.*)\$?$" % "|".join(sorted(map(re.escape, wanted))),
                          re.M | re.I)
     readings: dict[str, list[tuple[tuple[int, int], str]]] = {}
-    for m in pattern.finditer(path.read_text(encoding="utf-8")):
+    for m in pattern.finditer(_read(path)):
         code, name, rest = m.group(1), m.group(2).lower(), m.group(3)
         if code in _CODES:
             readings.setdefault(name, []).append((_popularity(rest[:-1] if rest.endswith("$") else rest), _CODES[code]))
