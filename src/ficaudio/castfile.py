@@ -17,6 +17,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 from . import defaults
@@ -147,9 +148,11 @@ def cast_for(script: Script, cast: Cast) -> Cast:
     without casting still has a voice per character."""
     from .discover import discover, without_ignored
 
-    accent = cast.accent or story_accent(script.work)[0]
-    if cast.source is None:  # no voices.yaml: the narrator reads in the story's accent too
-        cast = with_narrator_accent(cast, accent)
+    # Reading the whole story for its accent is only worth it when a voice is to be chosen.
+    accent = cache(lambda: cast.accent or story_accent(script.work)[0])
+    if cast.source is None and is_default_narrator(cast):
+        # No voices.yaml: the narrator reads in the story's accent too.
+        cast = with_narrator_accent(cast, accent())
     lines = Counter(s.speaker for s in script.segments()
                     if s.kind == DIALOGUE and s.speaker not in (NARRATOR, UNKNOWN) and cast.character(s.speaker) is None)
     if not lines:
@@ -160,7 +163,7 @@ def cast_for(script: Script, cast: Cast) -> Cast:
     new = sorted((found.get(name) or Character(name) for name in lines), key=lambda c: (-lines[c.name], c.name))
     everyone = cast.with_characters([*cast.characters, *new])
     if all(everyone.profile_for_gender(g).engine in AUTO_ENGINES for g in ("female", "male", "unknown")):
-        profiles = assign_voices(new, everyone, _together([script]), accent)
+        profiles = assign_voices(new, everyone, _together([script]), accent())
         new = [replace(c, profile=profiles[c.name]) for c in new]
     return cast.with_characters([*cast.characters, *new])
 
@@ -267,13 +270,10 @@ def neural_voices(gender: str, accent: str = DEFAULT_ACCENT) -> list[VoiceProfil
 
     found = [(hibari.registry()[name]["language"].lower(), VoiceProfile(engine="hibari", voice=name))
              for name in hibari.installed_voices(gender)]
-    try:
-        models = installed_models()
-    except Exception:  # noqa: BLE001 - no Piper: no Piper voices
-        models = ()
+    # installed_models reads package metadata only: it needs no piper-tts to answer.
     found += [(m.name.split("-")[0].replace("_", "-").lower(), VoiceProfile(engine="piper", voice="",
                                                                             options=(("model", m.name),)))
-              for m in models if defaults.PIPER_GENDERS.get(m.name) == gender]
+              for m in installed_models() if defaults.PIPER_GENDERS.get(m.name) == gender]
     # A stable sort: the story's accent first, each side in the order above.
     return [p for _, p in sorted(found, key=lambda f: f[0] != accent)]
 
@@ -470,9 +470,14 @@ def _profile_keys(profile: VoiceProfile, base: VoiceProfile) -> dict:
     return keys
 
 
+def is_default_narrator(cast: Cast) -> bool:
+    """Is the narrator espeak-ng's default voice, which takes the story's accent?"""
+    return cast.narrator.engine == defaults.ENGINE and cast.narrator.voice == defaults.NARRATOR_VOICE
+
+
 def with_narrator_accent(cast: Cast, accent: str) -> Cast:
     """The default espeak-ng narrator in the story's accent (a neural narrator keeps its voice)."""
-    if cast.narrator.engine == defaults.ENGINE and cast.narrator.voice == defaults.NARRATOR_VOICE:
+    if is_default_narrator(cast):
         return replace(cast, narrator=replace(cast.narrator, voice=NARRATOR_ACCENT.get(accent, cast.narrator.voice)))
     return cast
 
