@@ -273,7 +273,7 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
         if stream != tmp:
             mux_m4b(stream, tmp, chapters, tags.title)
             stream.unlink()
-        write_tags(tmp, tags, list(chapters))
+        write_tags(tmp, tags, list(chapters), codec.name)
         vtt = path.with_suffix(".vtt")
         cachemod.write_atomic(vtt, webvtt(cues).encode("utf-8"))
         os.replace(tmp, path)

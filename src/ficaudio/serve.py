@@ -15,12 +15,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from . import sidecar
+from .encode import CODECS
 from .errors import FeedError
 from .feed import FEED_NAME, FeedOptions, build_feed
 
 CONTENT_TYPES = {
-    ".mp3": "audio/mpeg",
-    ".m4b": "audio/x-m4a",  # as the feed's enclosures say (feed.mime_type)
+    # The audio with the types the feed's enclosures give it.
+    **{codec.suffix: codec.mime for codec in CODECS.values()},
     ".vtt": "text/vtt; charset=utf-8",
     ".json": "application/json",
     ".xml": "application/rss+xml; charset=utf-8",

@@ -49,10 +49,9 @@ class Tags:
         return "\n\n".join(t for t in (self.summary, self.comment) if t)
 
 
-def write_tags(path, tags: Tags, chapters: list[ChapterMark]) -> None:
-    """Tag an MP3 or an M4B (by its name; a temporary `.part` suffix is skipped)."""
-    name = str(path).removesuffix(".part")
-    if name.endswith(".m4b"):
+def write_tags(path, tags: Tags, chapters: list[ChapterMark], audio_format: str) -> None:
+    """Tag an MP3 (with its chapters) or an M4B (whose chapters the mux wrote)."""
+    if audio_format == "m4b":
         write_mp4_tags(path, tags)
     else:
         write_id3_tags(path, tags, chapters)
