@@ -47,19 +47,17 @@ def find_voices(input_path, voices) -> tuple[Path | None, str]:
                   f"(`ficaudio cast {input_path}` writes them down to change)")
 
 
-def _script(input_path, voices):
-    """The attributed script of a story, or of an edited script file (its labels win)."""
-    from .attribution import attribute
-    from .ingest import ingest
-    from .scriptfile import is_script, read_script
-    from .split import split
+def _script(input_path, voices, warn=True):
+    """The script to voice (see scriptfile.script_of) and its cast."""
+    from .fixes import describe_lost
+    from .scriptfile import script_of
     from .voices import load_cast
 
     cast = load_cast(voices, required=voices is not None)
-    if is_script(input_path):
-        return read_script(input_path, cast), cast
-    work = ingest(input_path)
-    return attribute(split(work, include_notes=dict(cast.reading)["notes"]), cast), cast
+    script, lost = script_of(input_path, cast)
+    if lost and warn:
+        click.echo(f"warning: {describe_lost(lost)}; the story changed where they were", err=True)
+    return script, cast
 
 
 def plural(n: int, noun: str) -> str:
@@ -109,21 +107,16 @@ def render(inputs, voices, out_dir, audio_format, jobs, no_cache, split, quiet):
 def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, split, quiet, again=False):
     """Render one story, as `render` does; `again` renders even an up-to-date output
     (after `check --fix` chose lines to make again)."""
-    from importlib.util import find_spec
-
     from .encode import Settings
-    from .sidecar import fresh_outputs, source_fingerprint
+    from .sidecar import fresh_outputs, render_fingerprint
 
     started = time.monotonic()
     found, how = find_voices(input_path, voices)
-    voices_path = found if found is not None else Path(defaults.VOICES_FILE)
     if not quiet:
         click.echo(how, err=True)
     fingerprint = None
     if Path(input_path).is_file():
-        # Without a voices.yaml the cast depends on which engines are installed.
-        engines = None if found is not None else [bool(find_spec(m)) for m in ("hibari", "piper")]
-        fingerprint = source_fingerprint(input_path, voices_path, (Settings(format=audio_format), split, engines))
+        fingerprint = render_fingerprint(input_path, found, Settings(format=audio_format), split)
     # Checked before anything heavy is imported: re-rendering unchanged files is instant.
     fresh = fresh_outputs(out_dir, fingerprint) if fingerprint and not no_cache and not again else None
     if fresh is not None:
@@ -134,7 +127,7 @@ def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, spl
     from .render import RenderOptions, render as render_script
     from .voices import check_cast
 
-    script, cast = _script(input_path, found)
+    script, cast = _script(input_path, found, warn=not quiet)
     for warning in [] if quiet else cast_warnings(script, cast):
         click.echo(f"warning: {warning}", err=True)
     cast = cast_for(script, cast)

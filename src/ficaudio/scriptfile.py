@@ -109,6 +109,26 @@ def _reads_notes(script: Script) -> bool:
     return any(a <= s.start < b for s in script.segments() for a, b in notes)
 
 
+def script_of(input_path: str | Path, cast) -> tuple[Script, list]:
+    """What `script`, `render` and the studio voice: an edited script file as its labels
+    say, or a story attributed with the speaker fixes saved beside it (fixes.py). Also
+    the fixes that could not be carried over to the story as it is now."""
+    from . import fixes
+    from .attribution import attribute
+    from .ingest import ingest
+    from .split import split
+
+    if is_script(input_path):
+        return read_script(input_path, cast), []
+    work = ingest(input_path)
+    script = attribute(split(work, include_notes=dict(cast.reading)["notes"]), cast)
+    saved = fixes.load(fixes.path_for(input_path))
+    if not saved:
+        return script, []
+    speakers = {NARRATOR, UNKNOWN, *(c.name for c in script.characters), *(c.name for c in cast.characters)}
+    return fixes.apply(script, saved, speakers)
+
+
 def is_script(path: str | Path) -> bool:
     """A script file: the .script extension, or our header on its first line."""
     path = Path(path)

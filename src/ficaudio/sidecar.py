@@ -18,7 +18,8 @@ SUFFIX = ".ficaudio.json"
 
 def source_fingerprint(input_path: Path, voices_path: Path | None, settings) -> str:
     """A fingerprint of the render's inputs as files: the story, the casting file, the
-    output settings, and the versions of ficaudio and of the speech engine package."""
+    output settings, the speakers fixed by hand (fixes.py), and the versions of ficaudio
+    and of the speech engine package."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -28,10 +29,20 @@ def source_fingerprint(input_path: Path, voices_path: Path | None, settings) -> 
     h = hashlib.sha256()
     for part in (__version__, engine, repr(settings)):
         h.update(part.encode() + b"\0")
-    for path in (input_path, voices_path):
+    fixes = Path(input_path).with_name(Path(input_path).name + ".fixes.json")  # fixes.path_for, kept light
+    for path in (input_path, voices_path, fixes):
         h.update(Path(path).read_bytes() if path is not None and Path(path).is_file() else b"-")
         h.update(b"\0")
     return h.hexdigest()
+
+
+def render_fingerprint(input_path: Path, voices_path: Path | None, settings, split: bool) -> str:
+    """The source fingerprint of rendering a story file as `render` does: without a
+    casting file, the cast depends on which neural engines are installed."""
+    from importlib.util import find_spec
+
+    engines = None if voices_path is not None else [bool(find_spec(m)) for m in ("hibari", "piper")]
+    return source_fingerprint(input_path, voices_path or Path("voices.yaml"), (settings, split, engines))
 
 
 def read(path: Path) -> dict | None:
