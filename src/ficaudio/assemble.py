@@ -84,25 +84,31 @@ def silence(seconds: float, rate: int = defaults.WORK_RATE) -> bytes:
     return b"\x00\x00" * int(round(seconds * rate))
 
 
+def spoken_items(cast: Cast, text: str, speaker: str, pause: float, retakes: dict | None = None) -> list[Item]:
+    """What the book says for one segment: its pieces, respelt, in the speaker's voice
+    (the studio plays a line from these, so it is cached exactly as a render wants it)."""
+    from .engines import get_engine
+
+    profile = cast.profile_for(speaker)
+    respell = pronunciations_for(cast, profile.engine)
+    items = []
+    for n, piece in enumerate(pieces(text)):
+        take = (retakes or {}).get((speaker, piece))
+        spoken = get_engine(profile.engine).retake(profile, take) if take else profile
+        items.append(Item(Line(apply_pronunciations(piece, respell), spoken), speaker, piece,
+                          pause if n == 0 else defaults.PAUSE_SENTENCE))
+    return items
+
+
 def plan(script: Script, cast: Cast, retakes: dict | None = None) -> list[Part]:
     """The parts of the book; `retakes` maps (speaker, text) of a line `check --fix`
     found misspoken to how many times it has been made again."""
-    from .engines import get_engine
-
     reading = reading_options(cast)
     work = script.work
     retakes = retakes or {}
 
     def say(text: str, speaker: str, pause: float) -> list[Item]:
-        profile = cast.profile_for(speaker)
-        respell = pronunciations_for(cast, profile.engine)
-        items = []
-        for n, piece in enumerate(pieces(text)):
-            take = retakes.get((speaker, piece))
-            spoken = get_engine(profile.engine).retake(profile, take) if take else profile
-            items.append(Item(Line(apply_pronunciations(piece, respell), spoken), speaker, piece,
-                              pause if n == 0 else defaults.PAUSE_SENTENCE))
-        return items
+        return spoken_items(cast, text, speaker, pause, retakes)
 
     parts: list[Part] = []
     if reading["intro"]:

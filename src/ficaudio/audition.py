@@ -42,15 +42,15 @@ def default_out(name: str) -> Path:
     return Path(f"audition-{slugify(name)}.mp3")
 
 
-def audition(name: str, cast: Cast, input_path=None) -> Sample:
+def audition(name: str, cast: Cast, input_path=None, script=None) -> Sample:
     """Synthesize a sample of `name` (a character, alias, Narrator or Unknown): a few of
-    their lines from the story at `input_path`, or a stock sentence."""
+    their lines from the story at `input_path` (or from an attributed `script`), or a
+    stock sentence."""
     from .assemble import pronunciations_for, silence
     from .synthesize import Line, apply_pronunciations, synthesize_line
     from .voices import check_cast
 
-    script = None
-    if input_path is not None:
+    if script is None and input_path is not None:
         from .attribution import attribute
         from .castfile import merge_characters
         from .discover import discover

@@ -173,6 +173,36 @@ class _ProgressBar:
 
 
 @main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--voices", type=click.Path(path_type=Path), help=VOICES_HELP)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=defaults.OUT_DIR, show_default=True,
+              help="Folder the Render button renders into.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: any free port).")
+@click.option("--no-browser", is_flag=True, help="Print the address, but do not open a browser.")
+@_friendly
+def studio(input_path, voices, out_dir, port, no_browser):
+    """Review who says what and cast the voices in your browser.
+
+    Opens a page (on this computer only) with every line and its speaker: hear a
+    line, give it or a run of lines to another character, change a character's
+    voice and audition it, merge characters, then render. Fixes are saved beside the
+    story (STORY.fixes.json) or in the .script you opened, and voices go to
+    voices.yaml, so `ficaudio render` and `ficaudio script` use them too.
+
+    \b
+    Example:
+      ficaudio studio seeds/000_653e07ef9e538d7a.txt
+      ficaudio studio story.script --port 8765 --no-browser
+    """
+    from .studio import Studio
+    from .studio.server import run
+
+    found, how = find_voices(input_path, voices)
+    run(Studio(input_path, found, out_dir), port=port, open_browser=not no_browser,
+        announce=lambda text: click.echo(text))
+
+
+@main.command()
 @click.argument("audio", type=click.Path(path_type=Path))
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="List lines whose word error rate is above this.")
