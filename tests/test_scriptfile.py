@@ -111,10 +111,37 @@ def test_edited_text_is_an_error_naming_the_line(script_file, fake_voices):
         read_script(script_file, load_cast(fake_voices))
 
 
-def test_changed_source_asks_for_a_new_script(story, script_file, fake_voices):
+def test_changed_source_offers_to_carry_the_speakers_over(story, script_file, fake_voices):
     story.write_text(story.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-    with pytest.raises(ScriptError, match="has changed since this script was written; run `ficaudio script"):
+    with pytest.raises(ScriptError, match=r"has changed since this script was written; `ficaudio script \S+ --carry"):
         read_script(script_file, load_cast(fake_voices))
+
+
+@needs_ffmpeg
+def test_render_of_a_script_whose_story_changed_is_not_up_to_date(story, script_file, fake_voices, tmp_path):
+    _relabel(script_file, LINE, "Lexie")
+    out = tmp_path / "out"
+    run("render", script_file, "--voices", fake_voices, "--out", out, "--quiet")
+    story.write_text(story.read_text(encoding="utf-8").replace("Want me to come with?", "Want company?"),
+                     encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", str(script_file), "--voices", str(fake_voices), "--out", str(out)])
+    assert result.exit_code == 1 and "up to date" not in result.output
+    assert "--carry" in result.output and "redo" not in result.output
+    # Carried over: the hand-set speaker stays on its line; the edited script is untouched.
+    before = script_file.read_text(encoding="utf-8")
+    carried = tmp_path / "new.script"
+    result = CliRunner().invoke(main, ["script", str(script_file), "--carry", "--voices", str(fake_voices),
+                                       "--out", str(carried)])
+    assert result.exit_code == 0, result.output
+    assert "no longer in the story" in result.stderr and "1 line of the old script is" in result.stderr
+    assert f"Lexie: {LINE}" in carried.read_text(encoding="utf-8")
+    assert script_file.read_text(encoding="utf-8") == before
+    run("render", carried, "--voices", fake_voices, "--out", out, "--quiet")
+
+
+def test_carry_takes_a_script_only(story):
+    result = CliRunner().invoke(main, ["script", str(story), "--carry"])
+    assert result.exit_code == 1 and "--carry takes an edited script" in result.output
 
 
 def test_missing_source_points_at_the_header(script_file, story, fake_voices):

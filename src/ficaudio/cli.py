@@ -274,8 +274,11 @@ def _print_check(lines) -> None:
               help="Write to this file instead of stdout.")
 @click.option("--uncertain", type=click.IntRange(min=1), metavar="N",
               help="List the N least certain dialogue lines (line number, confidence, line) instead.")
+@click.option("--carry", is_flag=True,
+              help="INPUT is a script whose story has changed: script the story as it is now, "
+                   "with the script's speakers carried over to the lines that are still there.")
 @_friendly
-def script(input_path, voices, fmt, out_file, uncertain):
+def script(input_path, voices, fmt, out_file, uncertain, carry):
     """Print who says what, without synthesizing.
 
     The text form has one segment per line, speaker first; JSON adds character
@@ -289,11 +292,23 @@ def script(input_path, voices, fmt, out_file, uncertain):
       ficaudio script story.txt > story.script
       ficaudio render story.script
       ficaudio script story.txt --uncertain 10
+      ficaudio script story.script --carry --out story.new.script
     """
-    from .errors import OutputError
-    from .scriptfile import to_json, to_text, uncertain as least_certain
+    from .errors import OutputError, ScriptError
+    from .scriptfile import carry_over, is_script, to_json, to_text, uncertain as least_certain
 
-    result, _ = _script(input_path, find_voices(input_path, voices)[0])
+    found = find_voices(input_path, voices)[0]
+    if carry:
+        if not is_script(input_path):
+            raise ScriptError(f"{input_path}: --carry takes an edited script (a .script file), not a story")
+        from .voices import load_cast
+
+        result, carried, gone = carry_over(input_path, load_cast(found, required=found is not None))
+        click.echo(f"carried the speakers of {plural(carried, 'line')} over; "
+                   f"{plural(gone, 'line')} of the old script {'is' if gone == 1 else 'are'} no longer in the story",
+                   err=True)
+    else:
+        result, _ = _script(input_path, found)
     if uncertain:
         text = least_certain(result, uncertain)
     elif fmt == "json":

@@ -149,48 +149,22 @@ def read_script(path: str | Path, cast=None) -> Script:
     a character of the cast or of the story. A label that differs from what attribution
     says is the user's decision and gets confidence 1.0.
     """
-    from .attribution import attribute
-    from .discover import discover
-    from .ingest import ingest
-    from .split import split
-    from .voices import Cast
-
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScriptError(f"{path}: no such script file; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScriptError(f"{path}: cannot read the script ({exc})") from None
-    header, body = _parse(raw.splitlines(), path)
-    source = _locate(path, *header["source"])
-    work = ingest(source)
+    header, body, source, work = _open_script(path)
     if text_hash(work.text) != header["sha256"][0]:
         raise ScriptError(
-            f"{path}: {source} has changed since this script was written; run "
-            f"`ficaudio script {source} > {path}` again and redo your edits"
+            f"{path}: {source} has changed since this script was written; `ficaudio script {path} --carry "
+            f"--out NEW.script` writes a script of the story as it is now with your speakers carried over "
+            f"(this file is left as it is)"
         )
-    cast = cast if cast is not None else Cast()
-    attributed = attribute(split(work, include_notes=header.get("notes", ("no",))[0] == "yes"), cast)
+    attributed, found, speakers, aliases = _attributed(work, header, cast)
     segments = list(attributed.segments())
-    # A label may name anyone in the story, not only the cast: without a cast,
-    # attribution has already found them.
-    found = attributed.characters if not cast.characters else (*cast.characters, *discover(attributed))
-    speakers = {NARRATOR, UNKNOWN, *(c.name for c in found), *(s.speaker for s in segments)}
-    # A label may be written in any case, or as an alias ("lex" or "Little Grey" for Lexie).
-    aliases = {a.lower(): c.name for c in found for a in c.names}
-    aliases.update({a.lower(): c.name for c in cast.characters for a in c.names})
-    aliases.update({name.lower(): name for name in speakers})
     edited = []
     for (lineno, label, text), seg in zip(body, segments):
         if text != seg.text:
             raise ScriptError(f"{path}:{lineno}: the text of this line differs from the story "
                               f"(expected {_short(seg.text)!r}); only the speaker label may be edited")
-        label = aliases.get(label.lower(), label)
-        if label not in speakers:
-            raise ScriptError(f"{path}:{lineno}: unknown speaker '{label}'{_hint(label, speakers)}; "
-                              f"use Narrator, Unknown or one of: {', '.join(sorted(speakers - {NARRATOR, UNKNOWN}))} "
-                              "(or add the character to voices.yaml)")
+        label = _label(path, lineno, label, speakers, aliases)
         edited.append(seg if label == seg.speaker else replace(seg, speaker=label, confidence=1.0))
     if len(body) > len(segments):
         lineno = body[len(segments)][0]
@@ -201,6 +175,87 @@ def read_script(path: str | Path, cast=None) -> Script:
         raise ScriptError(f"{path}: the script ends before the story does (next line would be "
                           f"{_short(missing)!r}); put the deleted lines back, or run `ficaudio script` again")
     return replace(attributed.replace_segments(edited), characters=found)
+
+
+def carry_over(path: str | Path, cast=None) -> tuple[Script, int, int]:
+    """A script whose story has changed since it was written, brought up to date: the
+    story as it is now, attributed, with each old line's speaker carried over to the line
+    of the same text (found as speaker fixes are, fixes.locate). Also how many lines
+    were carried and how many are no longer in the story."""
+    from .fixes import Fix, locate
+
+    path = Path(path)
+    header, body, _, work = _open_script(path)
+    attributed, found, speakers, aliases = _attributed(work, header, cast)
+    n = max(1, len(body))
+    old = [Fix(text, aliases.get(label.lower(), label), body[k - 1][2] if k else "",
+               body[k + 1][2] if k + 1 < len(body) else "", k / n)
+           for k, (lineno, label, text) in enumerate(body)]
+    segments = list(attributed.segments())
+    carried = 0
+    for f, at in zip(old, locate(attributed, old)):
+        if at is None or f.speaker not in speakers:  # the line is gone, or its speaker is
+            continue
+        carried += 1
+        if segments[at].speaker != f.speaker:
+            segments[at] = replace(segments[at], speaker=f.speaker, confidence=1.0)
+    return replace(attributed.replace_segments(segments), characters=found), carried, len(old) - carried
+
+
+def _open_script(path: Path):
+    from .ingest import ingest
+
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ScriptError(f"{path}: no such script file; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScriptError(f"{path}: cannot read the script ({exc})") from None
+    header, body = _parse(raw.splitlines(), path)
+    source = _locate(path, *header["source"])
+    return header, body, source, ingest(source)
+
+
+def _attributed(work, header, cast):
+    """The story attributed afresh, everyone a label may name, and the labels' spellings."""
+    from .attribution import attribute
+    from .discover import discover
+    from .split import split
+    from .voices import Cast
+
+    cast = cast if cast is not None else Cast()
+    attributed = attribute(split(work, include_notes=header.get("notes", ("no",))[0] == "yes"), cast)
+    # A label may name anyone in the story, not only the cast: without a cast,
+    # attribution has already found them.
+    found = attributed.characters if not cast.characters else (*cast.characters, *discover(attributed))
+    speakers = {NARRATOR, UNKNOWN, *(c.name for c in found), *(s.speaker for s in attributed.segments())}
+    # A label may be written in any case, or as an alias ("lex" or "Little Grey" for Lexie).
+    aliases = {a.lower(): c.name for c in found for a in c.names}
+    aliases.update({a.lower(): c.name for c in cast.characters for a in c.names})
+    aliases.update({name.lower(): name for name in speakers})
+    return attributed, found, speakers, aliases
+
+
+def _label(path: Path, lineno: int, label: str, speakers: set[str], aliases: dict) -> str:
+    label = aliases.get(label.lower(), label)
+    if label not in speakers:
+        raise ScriptError(f"{path}:{lineno}: unknown speaker '{label}'{_hint(label, speakers)}; "
+                          f"use Narrator, Unknown or one of: {', '.join(sorted(speakers - {NARRATOR, UNKNOWN}))} "
+                          "(or add the character to voices.yaml)")
+    return label
+
+
+def source_of(path: str | Path) -> Path | None:
+    """The story a script file was made from, if its header names one that exists
+    (cheap: for the up-to-date check, which runs before anything heavy)."""
+    try:
+        with Path(path).open(encoding="utf-8-sig") as f:
+            for _, line in zip(range(20), f):
+                if line.startswith("# source:"):
+                    return _locate(Path(path), line.partition(":")[2].strip(), 0)
+    except (OSError, UnicodeDecodeError, ScriptError):
+        return None
+    return None
 
 
 def _parse(lines: list[str], path: Path):

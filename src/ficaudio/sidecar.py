@@ -41,8 +41,14 @@ def render_fingerprint(input_path: Path, voices_path: Path | None, settings, spl
     casting file, the cast depends on which neural engines are installed."""
     from importlib.util import find_spec
 
+    from .scriptfile import is_script, source_of
+
     engines = None if voices_path is not None else [bool(find_spec(m)) for m in ("hibari", "piper")]
-    return source_fingerprint(input_path, voices_path or Path("voices.yaml"), (settings, split, engines))
+    # An edited script voices its story: a changed story is a changed input.
+    story = source_of(input_path) if is_script(input_path) else None
+    story_bytes = story.read_bytes() if story is not None else b"-"
+    return source_fingerprint(input_path, voices_path or Path("voices.yaml"),
+                              (settings, split, engines, hashlib.sha256(story_bytes).hexdigest()))
 
 
 def read(path: Path) -> dict | None:
