@@ -8,12 +8,16 @@ render never leaves a half-written entry.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
+import struct
 import tempfile
 from pathlib import Path
+
+from .errors import CacheError
 
 
 def default_dir() -> Path:
@@ -26,6 +30,13 @@ def key(*parts) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+# Every entry ends in a trailer: its length and SHA-256, and a magic. An entry is
+# believed only when both match, so a truncated, zeroed or foreign file is made again
+# instead of being played as full-scale noise or silence.
+_MAGIC = b"fca1"
+_TRAILER = struct.Struct("<Q32s4s")
+
+
 class Cache:
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else default_dir()
@@ -33,28 +44,88 @@ class Cache:
     def path(self, kind: str, k: str, suffix: str) -> Path:
         return self.root / kind / k[:2] / f"{k}{suffix}"
 
-    def get(self, kind: str, k: str, suffix: str) -> Path | None:
+    def has(self, kind: str, k: str, suffix: str) -> bool:
+        """Whether an entry is there (read() still checks it)."""
+        return self.path(kind, k, suffix).is_file()
+
+    def read(self, kind: str, k: str, suffix: str) -> bytes | None:
+        """The entry's data, or None when it is missing or damaged (a damaged one is
+        removed, so that it is made again)."""
         p = self.path(kind, k, suffix)
-        return p if p.exists() else None
+        try:
+            blob = p.read_bytes()
+        except FileNotFoundError:
+            return None
+        except NotADirectoryError:
+            raise CacheError(f"the render cache {self.root} is not a folder (a file is in the way); "
+                             "remove it, or point XDG_CACHE_HOME elsewhere") from None
+        except IsADirectoryError:
+            raise CacheError(f"the render cache entry {p} is a folder; remove it, or clear the cache "
+                             "with `ficaudio cache --clear`") from None
+        except OSError as exc:
+            raise CacheError(f"cannot read the render cache at {self.root} ({exc.strerror}); "
+                             "clear it with `ficaudio cache --clear`") from None
+        data = _checked(blob)
+        if data is None:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+        return data
 
     def put(self, kind: str, k: str, suffix: str, data: bytes) -> Path:
         p = self.path(kind, k, suffix)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(p, data)
+        trailer = _TRAILER.pack(len(data), hashlib.sha256(data).digest(), _MAGIC)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(p, data + trailer)
+        except (FileExistsError, NotADirectoryError):
+            raise CacheError(f"the render cache {self.root} is not a folder (a file is in the way); "
+                             "remove it, or point XDG_CACHE_HOME elsewhere") from None
+        except IsADirectoryError:
+            raise CacheError(f"the render cache entry {p} is a folder; remove it, or clear the cache "
+                             "with `ficaudio cache --clear`") from None
+        except OSError as exc:
+            raise CacheError(f"cannot write to the render cache at {self.root}: {os_problem(exc)}; "
+                             "free some space or clear it (`ficaudio cache --clear`), or point "
+                             "XDG_CACHE_HOME at another folder") from None
         return p
 
     def size(self) -> tuple[int, int]:
         files = total = 0
-        if self.root.exists():
+        if self.root.is_dir():
             for dirpath, _, names in os.walk(self.root):
                 for n in names:
                     files += 1
-                    total += os.path.getsize(os.path.join(dirpath, n))
+                    try:
+                        total += os.path.getsize(os.path.join(dirpath, n))
+                    except OSError:
+                        pass  # removed meanwhile by a render
         return files, total
 
     def clear(self) -> None:
-        if self.root.exists():
-            shutil.rmtree(self.root)
+        if self.root.is_dir():
+            shutil.rmtree(self.root, ignore_errors=True)
+        elif self.root.exists():
+            raise CacheError(f"the render cache {self.root} is not a folder; remove it by hand")
+
+
+def _checked(blob: bytes) -> bytes | None:
+    if len(blob) < _TRAILER.size:
+        return None
+    length, digest, magic = _TRAILER.unpack(blob[-_TRAILER.size:])
+    data = blob[: -_TRAILER.size]
+    if magic != _MAGIC or length != len(data) or hashlib.sha256(data).digest() != digest:
+        return None
+    return data
+
+
+def os_problem(exc: OSError) -> str:
+    """What an OS error means for a user, in a few words."""
+    return {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+            errno.EROFS: "the disk is read-only", errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied", errno.ENOENT: "the folder vanished",
+            errno.EIO: "input/output error (a failing disk?)"}.get(exc.errno, exc.strerror or str(exc))
 
 
 def _umask() -> int:

@@ -25,6 +25,12 @@ def _friendly(func):
             return func(*args, **kwargs)
         except FicaudioError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # a full disk, a folder removed mid-render, a read-only one
+            from .cache import os_problem
+
+            where = exc.filename or "a file ficaudio was writing"
+            raise click.ClickException(f"{where}: {os_problem(exc)}; nothing was left half-written, "
+                                       "fix that and run the same command again") from None
         except KeyboardInterrupt:
             click.echo("\nInterrupted; finished work is cached, run the same command to resume.", err=True)
             sys.exit(130)

@@ -24,6 +24,10 @@ class OutputError(FicaudioError):
     """The output cannot be written."""
 
 
+class CacheError(OutputError):
+    """The render cache cannot be read or written."""
+
+
 class ScriptError(FicaudioError):
     """An edited script cannot be read back."""
 

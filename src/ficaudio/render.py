@@ -13,6 +13,7 @@ import re
 import tempfile
 import unicodedata
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,12 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
     same files again is answered from the sidecar before anything is parsed."""
     out_dir = _prepare_out_dir(options.out_dir)
     slug = slugify(script.title)
+    with _writer_lock(out_dir, slug):
+        _remove_leftovers(out_dir, slug)
+        return _render_locked(script, cast, options, progress, source_fingerprint, out_dir, slug)
+
+
+def _render_locked(script, cast, options, progress, source_fingerprint, out_dir: Path, slug: str) -> RenderResult:
     meta_path = out_dir / f"{slug}{sidecar.SUFFIX}"
     previous = sidecar.read(meta_path)
     retakes = sidecar.retakes(previous)
@@ -142,6 +149,63 @@ class _Counter:
             self.callback(self.done, self.total)
 
 
+@contextmanager
+def _writer_lock(out_dir: Path, slug: str):
+    """One render at a time of a story into a folder. The kernel releases the lock when
+    its holder dies, however it dies, so a lock is never stale; the file only tells a
+    second render who holds it."""
+    import fcntl
+
+    path = out_dir / f".{slug}.lock"
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot write in the output folder {out_dir}: {cachemod.os_problem(exc)}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise OutputError(f"another ficaudio render (process {holder}) is writing {slug} in {out_dir}; "
+                              "wait for it to finish, or render into another folder with --out") from None
+        # The holder before us removes the file as it lets go: locked, but no longer
+        # the file others will open. Try again with the one at the path now.
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        os.close(fd)  # releases the lock
+
+
+# Temporary files of this story's outputs (ours end .<pid>.part; write_atomic's .<random>.part).
+def _leftover(slug: str):
+    return re.compile(r"^\.%s(?:-\d+)?\.(?:mp3|m4b|vtt|ficaudio\.json)\.(?:adts\.)?[\w-]+\.part$" % re.escape(slug))
+
+
+def _remove_leftovers(out_dir: Path, slug: str) -> None:
+    """Temporary files a killed render of this story left (we hold its lock: none is in use)."""
+    pattern = _leftover(slug)
+    for p in out_dir.iterdir():
+        if pattern.match(p.name):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+
 def _prepare_out_dir(path: Path) -> Path:
     path = Path(path)
     try:
@@ -167,9 +231,9 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
     codec = settings.codec
     jobs = synth.jobs
     unit_target = _unit_samples(parts, jobs)
-    tmp = path.with_name(f".{path.name}.part")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     # MP3 frames go straight into the file; AAC frames into an ADTS stream, muxed at the end.
-    stream = tmp if codec.name == "mp3" else path.with_name(f".{path.name}.adts.part")
+    stream = tmp if codec.name == "mp3" else path.with_name(f".{path.name}.adts.{os.getpid()}.part")
     scale = settings.rate / defaults.WORK_RATE
     # Decoded minus intended position (output samples) of what is being added. Every unit
     # adds its priming and padding; the pause where the next unit starts is shortened to
@@ -190,19 +254,23 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
 
     def encode_unit(pcm: bytes) -> bytes:
         k = cachemod.key(codec.name, 1, settings, _digest(pcm))
-        hit = store.get("units", k, unit_suffix) if options.use_cache else None
+        hit = store.read("units", k, unit_suffix) if options.use_cache else None
         if hit is not None:
-            return hit.read_bytes()
+            return hit
         data = encode_pcm(pcm, defaults.WORK_RATE, settings)
         if options.use_cache:
             store.put("units", k, unit_suffix, data)
         return data
 
+    written = 0
+
     def drain(out, keep: int):
+        nonlocal written
         while len(pending) > keep:
             data = pending.popleft().result()
             frames.append(codec.count_frames(data))
             out.write(data)
+            written += len(data)
 
     def flush(out):
         nonlocal unit, unit_len, unit_index, drift
@@ -273,6 +341,10 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
         if stream != tmp:
             mux_m4b(stream, tmp, chapters, tags.title)
             stream.unlink()
+        elif not tmp.is_file() or tmp.stat().st_size < written:
+            # The tagger would make a new file of tags alone where the audio was.
+            raise OutputError(f"{tmp.parent}: the audio being written vanished (was the output folder removed "
+                              "or emptied during the render?); render again")
         write_tags(tmp, tags, list(chapters), codec.name)
         vtt = path.with_suffix(".vtt")
         cachemod.write_atomic(vtt, webvtt(cues).encode("utf-8"))
@@ -307,9 +379,9 @@ def _cover(script: Script, cast: Cast, store: cachemod.Cache) -> tuple[bytes, st
     if cast.cover:
         return load_cover(cast.cover)
     k = cachemod.key("cover", DESIGN, script.title, script.author, _fandom(script))
-    hit = store.get("covers", k, ".png")
+    hit = store.read("covers", k, ".png")
     if hit is not None:
-        return hit.read_bytes(), "image/png"
+        return hit, "image/png"
     data = generate_cover(script.title, script.author, _fandom(script))
     store.put("covers", k, ".png", data)
     return data, "image/png"
@@ -385,6 +457,8 @@ def _write_sidecar(path: Path, script: Script, cast: Cast, tags: Tags, outputs: 
                 "audio": o.audio.name,
                 "vtt": o.vtt.name,
                 "bytes": o.audio.stat().st_size,
+                "sha256": sidecar.file_digest(o.audio),
+                "vtt_sha256": sidecar.file_digest(o.vtt),
                 "duration": round(o.duration, 3),
                 "chapters": [{"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in o.chapters],
             }

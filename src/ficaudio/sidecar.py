@@ -64,12 +64,27 @@ def write(path: Path, meta: dict) -> None:
     write_atomic(Path(path), json.dumps(meta, indent=2, ensure_ascii=False).encode("utf-8"))
 
 
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def intact(out_dir: Path, meta: dict) -> bool:
-    """Are the files this sidecar lists still there, as written?"""
-    for f in meta.get("files", []):
-        p = out_dir / audio_name(f)
-        if not p.exists() or p.stat().st_size != f["bytes"] or not (out_dir / f["vtt"]).exists():
-            return False
+    """Are the files this sidecar lists still there, as written? Their contents are
+    checked against the sidecar's checksums: a file of the right size that another
+    process overwrote, or a transcript renamed in beside older audio, is not intact."""
+    try:
+        for f in meta.get("files", []):
+            audio, vtt = out_dir / audio_name(f), out_dir / f["vtt"]
+            if not audio.is_file() or audio.stat().st_size != f["bytes"] or not vtt.is_file():
+                return False
+            if "sha256" not in f or file_digest(audio) != f["sha256"] or file_digest(vtt) != f.get("vtt_sha256"):
+                return False
+    except (OSError, KeyError, TypeError):
+        return False
     return bool(meta.get("files"))
 
 

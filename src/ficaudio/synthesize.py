@@ -91,7 +91,7 @@ def synthesize_line(line: Line) -> Clip:
 
 def _work(text: str, profile: VoiceProfile, key: str, root: str) -> str:
     store = cachemod.Cache(root)
-    if store.get("segments", key, ".pcm") is None:
+    if not store.has("segments", key, ".pcm"):
         clip = synthesize_line(Line(text, profile))
         store.put("segments", key, ".pcm", clip.pcm)
     return key
@@ -106,9 +106,23 @@ def _context():
     return mp.get_context("fork")
 
 
-def _quiet_worker():
+def _quiet_worker(parent: int):
     # Ctrl-C is the parent's to handle; workers just stop when told.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the process that started it ends, even by SIGKILL: a worker
+    left behind holds memory and the terminal (`ficaudio render x | cat` would hang)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG, Linux only
+    except (OSError, AttributeError):
+        return  # elsewhere the pool's own checks remain
+    if os.getppid() != parent:  # the parent died before the call above
+        os._exit(1)
 
 
 class Synthesizer:
@@ -141,13 +155,14 @@ class Synthesizer:
         queued = 0
         for line in lines:
             key = line.key
-            if key in self._queued or self.store.get("segments", key, ".pcm") is not None:
+            if key in self._queued or self.store.has("segments", key, ".pcm"):
                 continue
             self._queued.add(key)
             queued += 1
             if self.jobs > 1:
                 if self._pool is None:
-                    self._pool = ProcessPoolExecutor(self.jobs, _context(), initializer=_quiet_worker)
+                    self._pool = ProcessPoolExecutor(self.jobs, _context(), initializer=_quiet_worker,
+                                                     initargs=(os.getpid(),))
                 self._futures[key] = self._pool.submit(_work, line.text, line.profile, key, str(self.store.root))
         return queued
 
@@ -161,8 +176,8 @@ class Synthesizer:
                 raise
             except Exception as exc:  # a crash inside an engine
                 raise EngineError(f"the {line.profile.engine} engine failed on {line.text[:40]!r}: {exc}") from exc
-        path = self.store.get("segments", key, ".pcm")
-        if path is None:
-            _work(line.text, line.profile, key, str(self.store.root))
-            path = self.store.path("segments", key, ".pcm")
-        return Clip(path.read_bytes())
+        pcm = self.store.read("segments", key, ".pcm")
+        if pcm is None:  # never made, or damaged since: made again, here
+            pcm = synthesize_line(line).pcm
+            self.store.put("segments", key, ".pcm", pcm)
+        return Clip(pcm)
