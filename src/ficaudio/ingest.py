@@ -48,7 +48,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 _HEADER_WINDOW = 6  # paragraphs at the top that may hold the title block
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
-_HTML_START = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S)
+# Atomic: a comment once matched is not tried again at another length (forty comments
+# before plain text took minutes of backtracking).
+_HTML_START = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?(?:(?><!--.*?-->)\s*)*+(?:<!doctype\s+html|<html)", re.I | re.S)
 
 
 def ingest(path: str | Path) -> Work:

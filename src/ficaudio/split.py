@@ -171,6 +171,7 @@ def split(work: Work, include_notes: bool = False) -> Script:
     for chapter in work.chapters:
         scene += 1
         readable = [p for p in chapter.paragraphs if p.kind == "text" or (include_notes and p.kind == "note")]
+        read = {id(p) for p in readable}  # by identity: a list test made long chapters quadratic
         quotes = find_quotes(text, [(p.start, p.end) for p in readable], style, next_id)
         next_id = max((q.quote_id for q in quotes), default=next_id - 1) + 1
         segments: list[Segment] = []
@@ -180,7 +181,7 @@ def split(work: Work, include_notes: bool = False) -> Script:
             if paragraph.kind == "scene_break":
                 scene += 1
                 continue
-            if paragraph not in readable:
+            if id(paragraph) not in read:
                 continue
             paragraph_index += 1
             cursor = paragraph.start
