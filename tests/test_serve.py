@@ -1,5 +1,7 @@
 import http.client
 import os
+import shutil
+import time
 import threading
 import urllib.error
 import urllib.request
@@ -108,3 +110,95 @@ def test_read_only(server):
 def test_busy_port_is_a_clear_error(server, out):  # noqa: F811
     with pytest.raises(FeedError, match="--port"):
         make_server(out, ServeOptions(host="127.0.0.1", port=server.server_address[1]))
+
+
+def test_a_range_with_a_huge_number_gets_the_whole_file(server, out):  # noqa: F811
+    mp3 = out / "little-greys-anatomy.mp3"
+    status, headers, body = get(base(server) + "/" + mp3.name, {"Range": "bytes=" + "9" * 5000 + "-"})
+    assert status == 200 and body == mp3.read_bytes()
+
+
+def test_the_feed_names_the_server_never_the_clients_host_header(server):
+    status, _, body = get(feed_url(server), {"Host": "evil.example"})
+    assert status == 200 and b"evil.example" not in body
+    enclosures = [i.find("enclosure").get("url") for i in ET.fromstring(body).find("channel").findall("item")]
+    assert enclosures and all(u.startswith(base(server) + "/") for u in enclosures)
+
+
+def test_the_feed_is_built_once_per_change_of_the_folder(server, out, monkeypatch):  # noqa: F811
+    import ficaudio.serve as serve
+
+    calls = []
+    real = serve.build_feed
+    monkeypatch.setattr(serve, "build_feed", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for _ in range(20):
+        assert get(feed_url(server))[0] == 200
+    assert len(calls) == 1
+    meta = next(out.glob("*.ficaudio.json"))
+    os.utime(meta, ns=(meta.stat().st_atime_ns, meta.stat().st_mtime_ns + 10**9))
+    assert get(feed_url(server))[0] == 200 and len(calls) == 2
+
+
+def test_an_idle_connection_is_let_go(out, monkeypatch):  # noqa: F811
+    import socket
+
+    from ficaudio.serve import _Handler
+
+    monkeypatch.setattr(_Handler, "timeout", 1)
+    server = make_server(out, ServeOptions(host="127.0.0.1", port=0))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        idle = [socket.create_connection(server.server_address[:2]) for _ in range(50)]
+        assert get(feed_url(server))[0] == 200  # others still get through
+        idle[0].settimeout(10)
+        assert idle[0].recv(1) == b""  # closed by the server after its timeout
+        for s in idle:
+            s.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_request_lines_are_logged_escaped(server, capfd):
+    import socket
+
+    raw_get(server, "/%1b[31mred")
+    with socket.create_connection(server.server_address[:2], timeout=10) as s:  # as a hostile client sends it
+        s.sendall(b"GET /\x1b[2Jx HTTP/1.0\r\n\r\n")
+        while s.recv(4096):
+            pass
+    time.sleep(0.2)
+    assert "\x1b" not in capfd.readouterr().err
+
+
+def test_serve_writes_nothing_and_works_on_a_read_only_folder(out, tmp_path):  # noqa: F811
+    import subprocess
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(ro)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        for p in out.iterdir():
+            if p.is_file() and not p.name.endswith((".chapters.json", ".png", ".jpg", "feed.xml")):
+                shutil.copy(p, ro / p.name)
+        before = sorted(p.name for p in ro.iterdir())
+        assert subprocess.run(["mount", "-o", "remount,ro", str(ro)]).returncode == 0
+        server = make_server(ro, ServeOptions(host="127.0.0.1", port=0))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            status, _, body = get(feed_url(server))
+            assert status == 200
+            channel = ET.fromstring(body).find("channel")
+            for item in channel.findall("item"):
+                for tag in ("{https://podcastindex.org/namespace/1.0}chapters", "{http://www.itunes.com/dtds/podcast-1.0.dtd}image"):
+                    node = item.find(tag)
+                    if node is not None:
+                        url = node.get("url") or node.get("href")
+                        assert get(url)[0] == 200, url
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert sorted(p.name for p in ro.iterdir()) == before
+    finally:
+        subprocess.run(["umount", str(ro)], check=False)

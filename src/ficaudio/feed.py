@@ -78,11 +78,19 @@ def write_feed(out_dir: Path, options: FeedOptions) -> Path:
     return path
 
 
-def build_feed(out_dir: Path, options: FeedOptions) -> bytes:
-    """The feed as bytes, with every URL under options.base_url."""
+def build_feed(out_dir: Path, options: FeedOptions, pieces: dict[str, bytes] | None = None) -> bytes:
+    """The feed as bytes, with every URL under options.base_url. The chapters and cover
+    files it points at are written beside it, or with `pieces` given, put there by
+    name instead (`serve` keeps them in memory: it writes nothing)."""
+    out_dir = Path(out_dir)
+    if pieces is None:
+        def put(name: str, data: bytes) -> None:
+            _write_if_changed(out_dir / name, data)
+    else:
+        put = pieces.__setitem__
     base = _base_url(options.base_url)
-    works = collect(Path(out_dir))
-    channel_image = _channel_image(Path(out_dir), works, options)
+    works = collect(out_dir, put)
+    channel_image = _channel_image(works, options, put)
 
     def url(name: str) -> str:
         return f"{base}/{quote(name)}"
@@ -134,9 +142,9 @@ def build_feed(out_dir: Path, options: FeedOptions) -> bytes:
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def collect(out_dir: Path) -> list[Work]:
-    """The works rendered into out_dir, from their metadata files; writes each MP3's
-    chapters file and cover image beside it."""
+def collect(out_dir: Path, put) -> list[Work]:
+    """The works rendered into out_dir, from their metadata files; each audio file's
+    chapters file and cover image go to put(name, data)."""
     if not out_dir.is_dir():
         raise FeedError(f"{out_dir} is not a folder; render into it first with `ficaudio render STORY --out {out_dir}`")
     works = []
@@ -144,14 +152,14 @@ def collect(out_dir: Path) -> list[Work]:
         meta = sidecar.read(meta_path)
         if not meta or not meta.get("files") or not meta.get("title"):
             raise FeedError(f"{meta_path} is not a ficaudio metadata file; delete it or render again")
-        works.append(_work(out_dir, meta_path, meta))
+        works.append(_work(out_dir, meta_path, meta, put))
     if not works:
         raise FeedError(f"nothing rendered in {out_dir} (no *{sidecar.SUFFIX} files); "
                         f"render first with `ficaudio render STORY --out {out_dir}`")
     return works
 
 
-def _work(out_dir: Path, meta_path: Path, meta: dict) -> Work:
+def _work(out_dir: Path, meta_path: Path, meta: dict, put) -> Work:
     files = meta["files"]
     title, author = meta["title"], meta.get("author")
     # The work's identity, not the audio: re-rendering with other voices keeps the guid,
@@ -161,7 +169,7 @@ def _work(out_dir: Path, meta_path: Path, meta: dict) -> Work:
     for f, audio in zip(files, audio_files):
         if not audio.is_file() or not (out_dir / f["vtt"]).is_file():
             raise FeedError(f"{audio} or its transcript is missing; render {title!r} again")
-    cover = _extract_cover(out_dir, audio_files[0], meta_path.name[: -len(sidecar.SUFFIX)])
+    cover = _extract_cover(audio_files[0], meta_path.name[: -len(sidecar.SUFFIX)], put)
     first = datetime.fromtimestamp(audio_files[0].stat().st_mtime, timezone.utc).replace(microsecond=0)
     split = len(files) > 1
     episodes = []
@@ -178,7 +186,7 @@ def _work(out_dir: Path, meta_path: Path, meta: dict) -> Work:
             bytes=audio.stat().st_size,  # the file as served, even if it changed after render
             duration=float(f["duration"]),
             vtt=f["vtt"],
-            chapters=_write_chapters(audio, chapters),
+            chapters=_chapters_file(audio, chapters, put),
             image=cover,
             # Chapter files of one book are a second apart, so apps list them in order.
             published=first + timedelta(seconds=n - 1),
@@ -197,18 +205,18 @@ def mime_type(name: str) -> str:
     return "application/octet-stream"
 
 
-def _write_chapters(audio: Path, chapters: list[dict]) -> str:
+def _chapters_file(audio: Path, chapters: list[dict], put) -> str:
     """Podcasting 2.0 JSON chapters for one audio file, in time order; returns the file name."""
     marks = sorted(chapters, key=lambda c: c["start_ms"])
     doc = {"version": "1.2.0",
            "chapters": [{"startTime": round(c["start_ms"] / 1000, 3), "endTime": round(c["end_ms"] / 1000, 3),
                          "title": c["title"]} for c in marks]}
-    path = audio.with_name(audio.stem + CHAPTERS_SUFFIX)
-    _write_if_changed(path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    return path.name
+    name = audio.stem + CHAPTERS_SUFFIX
+    put(name, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return name
 
 
-def _extract_cover(out_dir: Path, audio: Path, stem: str) -> str | None:
+def _extract_cover(audio: Path, stem: str, put) -> str | None:
     """The file's front cover (an MP3's APIC type 3, an M4B's covr), as a podcast image beside it."""
     from .cover import podcast_image
 
@@ -217,11 +225,11 @@ def _extract_cover(out_dir: Path, audio: Path, stem: str) -> str | None:
         return None
     data, ext = podcast_image(picture)
     name = f"{stem}.cover.{ext}"
-    _write_if_changed(out_dir / name, data)
+    put(name, data)
     return name
 
 
-def _channel_image(out_dir: Path, works: list[Work], options: FeedOptions) -> str:
+def _channel_image(works: list[Work], options: FeedOptions, put) -> str:
     """One work: its cover. Several: a cover drawn for the feed."""
     if len(works) == 1 and works[0].episodes[0].image:
         return works[0].episodes[0].image
@@ -229,7 +237,7 @@ def _channel_image(out_dir: Path, works: list[Work], options: FeedOptions) -> st
 
     title = options.title or "Fan fiction audiobooks"
     name = "feed.cover.png"
-    _write_if_changed(out_dir / name, generate_cover(title, options.author or _common_author(works), None))
+    put(name, generate_cover(title, options.author or _common_author(works), None))
     return name
 
 

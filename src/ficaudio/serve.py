@@ -5,9 +5,11 @@ outside the folder: every path is resolved, symlinks included, and checked.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import sys
+import threading
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +32,6 @@ CONTENT_TYPES = {
     ".jpeg": "image/jpeg",
 }
 CHUNK = 64 * 1024
-_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,14 @@ def make_server(out_dir: Path, options: ServeOptions) -> ThreadingHTTPServer:
     if not root.is_dir():
         raise FeedError(f"{out_dir} is not a folder; render into it first with `ficaudio render STORY --out {out_dir}`")
     feed_options = options.feed or FeedOptions(base_url="http://localhost")
-    build_feed(root, _with_base(feed_options, "http://localhost"))  # fail now, not on the first request
+    build_feed(root, _with_base(feed_options, "http://localhost"), {})  # fail now, not on the first request
 
     class Handler(_Handler):
         pass
 
-    Handler.root, Handler.feed_options = root, feed_options
+    Handler.root, Handler.feed = root, _Feed(root, feed_options)
     try:
-        return ThreadingHTTPServer((options.host, options.port), Handler)
+        return _Server((options.host, options.port), Handler)
     except OSError as exc:
         raise FeedError(f"cannot listen on {options.host}:{options.port} ({exc.strerror}); "
                         "choose another with --port, or --host 127.0.0.1") from exc
@@ -101,10 +102,47 @@ def _with_base(options: FeedOptions, base_url: str) -> FeedOptions:
     return replace(options, base_url=base_url)
 
 
+class _Server(ThreadingHTTPServer):
+    # Podcast apps open several connections at once, and seek with many Range requests.
+    request_queue_size = 128
+    daemon_threads = True
+
+
+class _Feed:
+    """The feed and the chapters and cover files it points at, built in memory once per
+    change of the folder (not per request: building reads every file's tags)."""
+
+    def __init__(self, root: Path, options: FeedOptions):
+        self.root, self.options = root, options
+        self.lock = threading.Lock()
+        self.key = None
+        self.data, self.pieces = b"", {}
+
+    def get(self, base_url: str) -> tuple[bytes, dict[str, bytes]]:
+        key = (base_url, _folder_state(self.root))
+        with self.lock:
+            if key != self.key:
+                pieces: dict[str, bytes] = {}
+                self.data = build_feed(self.root, _with_base(self.options, base_url), pieces)
+                self.pieces, self.key = pieces, key
+            return self.data, self.pieces
+
+
+def _folder_state(root: Path) -> tuple:
+    state = []
+    for entry in os.scandir(root):
+        if entry.name.endswith((sidecar.SUFFIX, ".vtt", *(c.suffix for c in CODECS.values()))):
+            st = entry.stat()
+            state.append((entry.name, st.st_mtime_ns, st.st_size))
+    return tuple(sorted(state))
+
+
 class _Handler(BaseHTTPRequestHandler):
     root: Path
-    feed_options: FeedOptions
+    feed: _Feed
     server_version = "ficaudio"
+    # An idle or stalled connection lets go of its thread after this many seconds.
+    timeout = 30
 
     def do_GET(self):
         self._respond(body=True)
@@ -121,19 +159,23 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _read_only
 
     def log_message(self, format, *args):
-        sys.stderr.write(f"{self.address_string()} {format % args}\n")
+        # The request line is the client's: escape it, so no terminal control codes pass.
+        line = (format % args).encode("unicode_escape", "backslashreplace").decode("ascii")[:500]
+        sys.stderr.write(f"{self.address_string()} {line}\n")
 
     def _respond(self, body: bool):
         name = self._name()
         if name is None:
             return self.send_error(HTTPStatus.NOT_FOUND)
+        try:
+            data, pieces = self.feed.get(self._base_url())
+        except FeedError as exc:
+            return self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
         if name == FEED_NAME:
-            # The feed's URLs point at this server, under the name the app used to reach it.
-            try:
-                data = build_feed(self.root, _with_base(self.feed_options, self._base_url()))
-            except FeedError as exc:
-                return self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
             return self._send_bytes(data, CONTENT_TYPES[".xml"], body)
+        if name in pieces:  # chapters and covers: made for the feed, never written here
+            return self._send_bytes(pieces[name], CONTENT_TYPES.get(Path(name).suffix.lower(),
+                                                                   "application/octet-stream"), body)
         path = self._file(name)
         if path is None:
             return self.send_error(HTTPStatus.NOT_FOUND)
@@ -165,11 +207,9 @@ class _Handler(BaseHTTPRequestHandler):
         return real
 
     def _base_url(self) -> str:
-        host = self.headers.get("Host", "")
-        if not _HOST.match(host):
-            address, port = self.server.server_address[:2]
-            host = f"{address}:{port}"
-        return f"http://{host}"
+        """This server's own address: the client's Host header is not to be trusted
+        into URLs that other apps will follow."""
+        return feed_url(self.server).rsplit("/", 1)[0]
 
     def _send_bytes(self, data: bytes, content_type: str, body: bool):
         self.send_response(HTTPStatus.OK)
@@ -219,7 +259,8 @@ def _byte_range(header: str | None, size: int):
     "unsatisfiable"."""
     if not header:
         return None
-    m = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    # No file has a size of more than 18 digits; a longer number is not a range we serve.
+    m = re.fullmatch(r"\s*bytes\s*=\s*(\d{0,18})\s*-\s*(\d{0,18})\s*", header)
     if not m or (not m.group(1) and not m.group(2)):
         return None
     first, last = m.group(1), m.group(2)
