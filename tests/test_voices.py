@@ -141,3 +141,37 @@ def test_a_character_listed_twice_alike_is_one_character():
 def test_a_gender_left_empty_or_unknown_is_unknown(written):
     cast = parse_cast("characters:\n  Mark:\n    gender:%s\n" % written)
     assert cast.characters[0].gender == "unknown"
+
+
+# --- hostile casting files: each a one-line error, at once ------------------------------
+
+_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+
+
+@pytest.mark.parametrize("raw, message", [
+    (_LAUGHS, "anchors and aliases"),
+    ("a: &a [*a]\n", "anchors and aliases"),
+    ("characters:\n  X: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ("narrator: {rate: " + "9" * 5000 + "}\n", "a value of 5,000 characters"),
+    ("narrator: {voice: " + "x" * 2_000_000 + "}\n", "far too big for a casting file"),
+    ("characters:\n  X: {engine: piper, model: [a, b]}\n", "must be a single value"),
+    ("pronunciations:\n  Lex: " + "l" * 5000 + "\n", "a value of 5,000 characters"),
+])
+def test_hostile_voices_files_are_refused_in_one_line(raw, message):
+    with pytest.raises(VoicesError, match=message) as caught:
+        parse_cast(raw)
+    assert len(str(caught.value)) < 300 and "\n" not in str(caught.value)
+
+
+def test_a_cover_that_is_not_a_file_is_refused(tmp_path):
+    from ficaudio.cover import load_cover
+
+    with pytest.raises(VoicesError, match="is not a file"):
+        load_cover("/dev/zero")
+    big = tmp_path / "big.png"
+    with open(big, "wb") as f:
+        f.write(b"\x89PNG")
+        f.truncate(30_000_000)
+    with pytest.raises(VoicesError, match="make it smaller"):
+        load_cover(big)

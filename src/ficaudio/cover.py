@@ -17,9 +17,17 @@ MAX_SIZE = 3000
 MARGIN = 110
 
 
+MAX_COVER_BYTES = 20_000_000
+
+
 def load_cover(path: str | Path) -> tuple[bytes, str]:
     path = Path(path)
     try:
+        if not path.is_file():
+            raise VoicesError(f"cover image {path} is not a file; fix `cover:` in voices.yaml")
+        if path.stat().st_size > MAX_COVER_BYTES:
+            raise VoicesError(f"cover image {path} is {path.stat().st_size // 1_000_000} MB; podcast apps want "
+                              f"at most a few MB (this limit is {MAX_COVER_BYTES // 1_000_000} MB): make it smaller")
         data = path.read_bytes()
     except OSError as exc:
         raise VoicesError(f"cover image {path}: cannot read it ({exc.strerror}); fix `cover:` in voices.yaml") from exc

@@ -33,6 +33,10 @@ _GENDER_WORDS = {"f": "female", "female": "female", "woman": "female", "m": "mal
                  "non-binary": "unknown", "neutral": "unknown", "other": "unknown", "n/a": "unknown",
                  "none": "unknown", "": "unknown"}
 _RANGES = {"rate": (40, 600), "pitch": (0, 100), "volume": (0.0, 2.0)}
+# A casting file is a few KB of short values; limits keep a hostile one from hanging a render.
+MAX_FILE_CHARS = 1_000_000
+MAX_VALUE_CHARS = 1000
+MAX_DEPTH = 20
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,9 @@ def round_trip_yaml():
 def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    if len(raw) > MAX_FILE_CHARS:
+        raise VoicesError(f"{source}: {len(raw) // 1000:,} KB is far too big for a casting file "
+                          f"(at most {MAX_FILE_CHARS // 1000} KB); is it the right file?")
     try:
         _refuse_differing_duplicates(raw, source)
         data = round_trip_yaml().load(raw)
@@ -192,6 +199,8 @@ def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
         raise VoicesError(f"{where}: malformed YAML: {exc.problem or exc.context}") from None
     except YAMLError as exc:
         raise VoicesError(f"{source}: malformed YAML: {exc}") from None
+    except RecursionError:
+        raise VoicesError(f"{source}: nested too deeply for a casting file") from None
     if data is None:
         return Cast(source=source)
     _refuse_tags(data, source)
@@ -208,23 +217,52 @@ def _refuse_differing_duplicates(raw: str, source: str) -> None:
             return tuple(plain(v) for v in node.value)
         return node.value
 
-    def walk(node):
+    def walk(node, depth=0):
+        # A node met twice is an alias (*name): expanded, a few hundred bytes of them
+        # grow exponentially ("billion laughs"). Casting files have no use for them.
+        if id(node) in seen:
+            raise VoicesError(f"{source}:{node.start_mark.line + 1}: YAML anchors and aliases (&name, *name) "
+                              "are not allowed in voices.yaml; write the values out")
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise VoicesError(f"{source}:{node.start_mark.line + 1}: nested too deeply for a casting file")
         if isinstance(node, MappingNode):
             first: dict = {}
             for key, value in node.value:
+                walk(key, depth + 1)
+                walk(value, depth + 1)
                 name = plain(key)
                 if name in first and plain(first[name][1]) != plain(value):
                     raise VoicesError(
-                        f"{source}:{key.start_mark.line + 1}: '{name}' is listed twice, differently "
+                        f"{source}:{key.start_mark.line + 1}: '{_short(name)}' is listed twice, differently "
                         f"(first at line {first[name][0].start_mark.line + 1}); keep one of them"
                     )
                 first.setdefault(name, (key, value))
-                walk(value)
         elif isinstance(node, SequenceNode):
             for value in node.value:
-                walk(value)
+                walk(value, depth + 1)
+        elif len(str(node.value)) > MAX_VALUE_CHARS:
+            raise VoicesError(f"{source}:{node.start_mark.line + 1}: a value of {len(str(node.value)):,} characters "
+                              f"({_short(str(node.value))!r}); values in voices.yaml are at most {MAX_VALUE_CHARS}")
 
-    walk(round_trip_yaml().compose(raw))
+    seen: set[int] = set()
+    depth = deepest = 0
+    for ch in raw:  # flow brackets, counted before the parser recurses into them
+        depth += (ch in "[{") - (ch in "]}")
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise VoicesError(f"{source}: nested too deeply for a casting file ({deepest} brackets deep)")
+    try:
+        root = round_trip_yaml().compose(raw)
+    except RecursionError:
+        raise VoicesError(f"{source}: nested too deeply for a casting file") from None
+    if root is not None:
+        walk(root)
+
+
+def _short(text, n: int = 40) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
 
 
 def _refuse_tags(node, source, line=""):
@@ -402,6 +440,9 @@ class _Reader:
                 if not isinstance(v, str) or not v.strip():
                     self.fail(node, k, f"{label}.{k} must be a name")
                 values[k] = v.strip()
+            elif isinstance(v, (list, dict)):
+                what = "a list" if isinstance(v, list) else "a mapping"
+                self.fail(node, k, f"{label}.{k} must be a single value (a name or a number), not {what}")
             else:
                 options[k] = v
         try:
