@@ -124,3 +124,29 @@ def test_a_truncated_epub(tmp_path):
 
 def test_an_epub_with_no_story(tmp_path):
     refused(epub(tmp_path / "empty.epub", {"c1.xhtml": xhtml("")}), "no story text")
+
+
+def set_encrypted(path, name):
+    """Mark an entry encrypted (general-purpose flag bit 0), as a DRM'd EPUB has it."""
+    data = bytearray(path.read_bytes())
+    encoded = name.encode()
+    for signature, name_at, flags_at in ((b"PK\x03\x04", 30, 6), (b"PK\x01\x02", 46, 8)):
+        at = data.index(signature)
+        while data[at + name_at : at + name_at + len(encoded)] != encoded:
+            at = data.index(signature, at + 4)
+        data[at + flags_at] |= 1
+    path.write_bytes(bytes(data))
+
+
+def test_an_encrypted_chapter_is_a_one_line_error(tmp_path):
+    path = epub(tmp_path / "drm.epub", {"c1.xhtml": STORY})
+    set_encrypted(path, "OEBPS/c1.xhtml")
+    refused(path, "encrypted")
+
+
+def test_a_spine_listing_one_file_many_times_reads_it_once(tmp_path):
+    refs = '<itemref idref="d0"/>' * 100_000
+    items = '<item id="d0" href="c1.xhtml" media-type="application/xhtml+xml"/>'
+    path = epub(tmp_path / "loop.epub", {"c1.xhtml": STORY}, opf=OPF.format(title="Loop", items=items, refs=refs))
+    work = ingest(path)
+    assert len(work.chapters) == 1

@@ -92,6 +92,9 @@ class _Archive:
             raise InputError(f"{self.source}: {name} in the EPUB is damaged ({exc}); download it again") from None
         except NotImplementedError as exc:
             raise InputError(f"{self.source}: {name} in the EPUB cannot be unpacked ({exc})") from None
+        except RuntimeError as exc:  # zipfile's word for an encrypted entry
+            raise InputError(f"{self.source}: {name} in the EPUB is encrypted ({exc}); ficaudio reads only "
+                             "EPUBs without DRM or passwords, such as AO3's downloads") from None
         return bytes(out)
 
     def xml(self, name: str):
@@ -169,7 +172,9 @@ def _spine(package, opf_path: str, source: str) -> list[str]:
         href, media_type = manifest[e.get("idref")]
         if media_type in _DOCUMENT_TYPES or href.lower().endswith((".xhtml", ".html", ".htm")):
             paths.append(_resolve(base, href, source))
-    return paths
+    # A file listed twice is one chapter read once (a spine naming one file 100,000 times
+    # would otherwise unpack it each time).
+    return list(dict.fromkeys(paths))
 
 
 def _document(archive: _Archive, path: str, source: str) -> tuple[Element, str]:
