@@ -200,6 +200,13 @@ def css(driver, selector):
     return driver.find_elements("css selector", selector)
 
 
+def text_of(driver, selector) -> str:
+    """An element's text, read in the page: the page redraws when another tab changes
+    something, so an element found a moment ago may be gone."""
+    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.textContent : ''",
+                                 selector)
+
+
 def open_page(browser, server):
     browser.get(url_of(server))
     wait(browser, lambda d: css(d, ".row"))
@@ -231,13 +238,13 @@ def test_page_changes_a_speaker_and_a_second_tab_sees_it(browser, server, studio
     row = css(browser, f'.row[data-i="{line}"]')[0]
     row.find_element("css selector", "button.speaker").click()
     Select(row.find_element("css selector", "select.speaker")).select_by_value("April")
-    wait(browser, lambda d: "given to April" in d.find_element("id", "message").text)
+    wait(browser, lambda d: "given to April" in text_of(d, "#message"))
     saved = json.loads(fixes.path_for(folder / "story.txt").read_text())["fixes"]
     assert [f["speaker"] for f in saved] == ["April"]
     result = CliRunner().invoke(main, ["script", str(folder / "story.txt"), "--voices", str(folder / "voices.yaml")])
     assert f"April: {saved[0]['text']}" in result.output
     browser.switch_to.window(second)
-    wait(browser, lambda d: css(d, f'.row[data-i="{line}"] button.speaker')[0].text.startswith("April"), timeout=10)
+    wait(browser, lambda d: text_of(d, f'.row[data-i="{line}"] button.speaker').startswith("April"), timeout=10)
 
 
 @needs_browser
@@ -249,11 +256,11 @@ def test_page_changes_a_voice_keeping_the_files_comments(browser, server, folder
     field.clear()
     field.send_keys("mid")
     card.find_element("css selector", "button.primary").click()
-    wait(browser, lambda d: "voice saved" in d.find_element("id", "message").text)
+    wait(browser, lambda d: "voice saved" in text_of(d, "#message"))
     text = (folder / "voices.yaml").read_text()
     assert text.startswith("# casting for the seed, by hand\n") and "  # the lead\n" in text
     assert "Lexie:" in text and "voice: mid" in text.split("Lexie:")[1].split("Mark:")[0]
-    assert "fake mid" in css(browser, '.person[data-name="Lexie"] summary')[0].text
+    wait(browser, lambda d: "fake mid" in text_of(d, '.person[data-name="Lexie"] summary'))
 
 
 @needs_browser
