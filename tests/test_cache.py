@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from ficaudio.attribution import attribute
+from ficaudio.cli import main
 from ficaudio.ingest import ingest
 from ficaudio.render import RenderOptions, render
 from ficaudio.split import split
@@ -175,3 +177,27 @@ def test_installing_voice_engines_makes_an_uncast_render_stale(tmp_path, monkeyp
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 0, again.output
     assert "up to date" not in again.output
+
+
+def test_the_cache_keeps_to_its_limit_least_recently_used_first(seed, fake_voices, tmp_path):
+    import os
+    import time
+
+    from ficaudio.cache import Cache
+
+    store = Cache()
+    old = [store.put("segments", f"{n:064x}", ".pcm", bytes(1000)) for n in range(300)]
+    long_ago = time.time() - 86400
+    for p in old:
+        os.utime(p, (long_ago, long_ago))
+    result = CliRunner().invoke(main, ["cache", "--limit", "200k"])
+    assert result.exit_code == 0 and "removed" in result.output
+    assert Cache().size()[1] <= 200_000
+    _render(seed, fake_voices, tmp_path / "out", jobs=1)  # a render larger than the limit keeps what it used
+    assert Cache().size()[1] > 200_000 and not any(p.exists() for p in old)  # the old ones went first
+    assert "limit 0.2 MB" in CliRunner().invoke(main, ["cache"]).output
+    result = CliRunner().invoke(main, ["cache", "--clear", "--older-than", "1"])
+    assert result.exit_code == 0 and "cleared" in result.output and Cache().size()[0] > 0
+    result = CliRunner().invoke(main, ["cache", "--clear"])
+    assert Cache().size() == (0, 0) and Cache().limit == 200_000
+    assert CliRunner().invoke(main, ["cache", "--limit", "lots"]).exit_code == 1

@@ -12,9 +12,11 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import struct
 import tempfile
+import time
 from pathlib import Path
 
 from .errors import CacheError
@@ -71,6 +73,11 @@ class Cache:
                 p.unlink()
             except OSError:
                 pass
+            return None
+        try:
+            os.utime(p)  # used now: kept over older entries when the cache is trimmed
+        except OSError:
+            pass
         return data
 
     def put(self, kind: str, k: str, suffix: str, data: bytes) -> Path:
@@ -91,23 +98,128 @@ class Cache:
                              "XDG_CACHE_HOME at another folder") from None
         return p
 
+    def _entries(self):
+        """(path, size, last used) of every entry; temporary files are not entries."""
+        if not self.root.is_dir():
+            return
+        for dirpath, _, names in os.walk(self.root):
+            for n in names:
+                if n.endswith(".part") or n == LIMIT_FILE:
+                    continue
+                p = os.path.join(dirpath, n)
+                try:
+                    st = os.stat(p)
+                except OSError:
+                    continue  # removed meanwhile by another render
+                yield p, st.st_size, st.st_mtime
+
     def size(self) -> tuple[int, int]:
         files = total = 0
-        if self.root.is_dir():
-            for dirpath, _, names in os.walk(self.root):
-                for n in names:
-                    files += 1
-                    try:
-                        total += os.path.getsize(os.path.join(dirpath, n))
-                    except OSError:
-                        pass  # removed meanwhile by a render
+        for _, size, _ in self._entries():
+            files += 1
+            total += size
         return files, total
 
-    def clear(self) -> None:
-        if self.root.is_dir():
-            shutil.rmtree(self.root, ignore_errors=True)
-        elif self.root.exists():
+    @property
+    def limit(self) -> int:
+        """The most the cache may hold, in bytes (`ficaudio cache --limit` sets it)."""
+        try:
+            return parse_size((self.root / LIMIT_FILE).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return DEFAULT_LIMIT
+
+    def set_limit(self, text: str) -> int:
+        limit = parse_size(text)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.root / LIMIT_FILE, f"{text.strip()}\n".encode())
+        except OSError as exc:
+            raise CacheError(f"cannot write to the render cache at {self.root}: {os_problem(exc)}") from None
+        return limit
+
+    def trim(self, keep_since: float | None = None) -> tuple[int, int]:
+        """Remove the least recently used entries until the cache is within its limit,
+        never one used since `keep_since` (the render that is finishing); also
+        temporary files a killed process left an hour or more ago. Returns the files and
+        bytes removed."""
+        limit = self.limit
+        entries = sorted(self._entries(), key=lambda e: e[2])
+        total = sum(size for _, size, _ in entries)
+        removed = freed = 0
+        for path, size, used in entries:
+            if total <= limit or (keep_since is not None and used >= keep_since):
+                break
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            total -= size
+            removed += 1
+            freed += size
+        self._remove_stale_parts()
+        return removed, freed
+
+    def _remove_stale_parts(self) -> None:
+        if not self.root.is_dir():
+            return
+        old = time.time() - 3600
+        for dirpath, _, names in os.walk(self.root):
+            for n in names:
+                if n.endswith(".part"):
+                    p = os.path.join(dirpath, n)
+                    try:
+                        if os.stat(p).st_mtime < old:
+                            os.unlink(p)
+                    except OSError:
+                        pass
+
+    def clear(self, older_than_days: float | None = None) -> tuple[int, int]:
+        """Remove every entry, or those not used for `older_than_days`; returns the files
+        and bytes removed."""
+        if self.root.exists() and not self.root.is_dir():
             raise CacheError(f"the render cache {self.root} is not a folder; remove it by hand")
+        if older_than_days is None:
+            files, size = self.size()
+            limit_text = self._limit_text()
+            shutil.rmtree(self.root, ignore_errors=True)
+            if limit_text:
+                self.set_limit(limit_text)
+            return files, size
+        cutoff = time.time() - older_than_days * 86400
+        removed = freed = 0
+        for path, size, used in self._entries():
+            if used < cutoff:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    continue
+                removed += 1
+                freed += size
+        return removed, freed
+
+    def _limit_text(self) -> str | None:
+        try:
+            return (self.root / LIMIT_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+
+
+LIMIT_FILE = "limit"
+# A laptop's worth: about 20 hours of cached lines at the work rate.
+DEFAULT_LIMIT = 4 * 10**9
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$", re.I)
+
+
+def parse_size(text: str) -> int:
+    """ "500M", "4G", "1.5g", "800000" as bytes."""
+    m = _SIZE.match(text or "")
+    if not m:
+        raise ValueError(f"not a size: {text!r} (write e.g. 500M or 4G)")
+    return int(float(m.group(1)) * 1000 ** "_kmgt".index(m.group(2).lower() or "_"))
+
+
+def format_size(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 def _checked(blob: bytes) -> bytes | None:

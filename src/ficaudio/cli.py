@@ -423,25 +423,44 @@ def voices(engine, show_all):
 
 
 @main.command()
-@click.option("--clear", is_flag=True, help="Delete everything in the cache.")
+@click.option("--clear", is_flag=True, help="Delete everything in the cache (with --older-than: what was not used since).")
+@click.option("--older-than", type=click.FloatRange(min=0), metavar="DAYS",
+              help="With --clear: only entries not used for this many days.")
+@click.option("--limit", metavar="SIZE", help="Set the most the cache may hold, e.g. 500M or 10G.")
 @_friendly
-def cache(clear):
-    """Show the render cache's size, or clear it.
+def cache(clear, older_than, limit):
+    """Show the render cache's size and limit, clear it, or set its limit.
+
+    After each render the least recently used entries beyond the limit are removed
+    (never those the render used).
 
     \b
     Example:
       ficaudio cache
-      ficaudio cache --clear
+      ficaudio cache --clear --older-than 30
+      ficaudio cache --limit 10G
     """
-    from .cache import Cache
+    from .cache import Cache, format_size
+    from .errors import CacheError
 
     store = Cache()
-    files, size = store.size()
+    if older_than is not None and not clear:
+        raise CacheError("--older-than goes with --clear: `ficaudio cache --clear --older-than DAYS`")
+    if limit is not None:
+        try:
+            store.set_limit(limit)
+        except ValueError as exc:
+            raise CacheError(f"--limit {limit}: {exc}") from None
+        removed, freed = store.trim()
+        if removed:
+            click.echo(f"removed {plural(removed, 'least recently used file')}, {format_size(freed)}")
     if clear:
-        store.clear()
-        click.echo(f"cleared {store.root}: {files} files, {size / 1e6:.1f} MB")
-    else:
-        click.echo(f"{store.root}: {files} files, {size / 1e6:.1f} MB")
+        files, size = store.clear(older_than)
+        since = f" not used for {older_than:g} days" if older_than is not None else ""
+        click.echo(f"cleared {store.root}: {plural(files, 'file')}{since}, {format_size(size)}")
+        return
+    files, size = store.size()
+    click.echo(f"{store.root}: {plural(files, 'file')}, {format_size(size)} (limit {format_size(store.limit)})")
 
 
 def _feed_options(function):

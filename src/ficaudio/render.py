@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 import unicodedata
 from collections import deque
 from contextlib import contextmanager
@@ -100,6 +101,7 @@ def _render_locked(script, cast, options, progress, source_fingerprint, out_dir:
         return RenderResult(_outputs_from(out_dir, previous), meta_path, 0, True)
 
     tmp_cache = None
+    started = time.time() - 2  # file times are coarse on some filesystems
     if options.use_cache:
         store = cachemod.Cache(options.cache_dir)
     else:
@@ -125,6 +127,8 @@ def _render_locked(script, cast, options, progress, source_fingerprint, out_dir:
                                  options, group_tags, counter)
                 )
         _write_sidecar(meta_path, script, cast, tags, outputs, fingerprint, source_fingerprint, options, retakes)
+        if options.use_cache:
+            store.trim(keep_since=started)  # what this render used stays, whatever the limit
         return RenderResult(outputs, meta_path, synthesized)
     finally:
         if tmp_cache is not None:
