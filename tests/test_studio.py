@@ -279,3 +279,16 @@ def test_page_renders_the_book_with_a_player(browser, server, folder):
     result = CliRunner().invoke(main, ["render", str(folder / "story.txt"), "--voices", str(folder / "voices.yaml"),
                                        "--out", str(folder / "out")])
     assert "up to date" in result.output
+
+
+def test_audition_plays_the_panels_settings_before_they_are_saved(server, studio, folder):
+    import urllib.parse
+
+    before = (folder / "voices.yaml").read_text()
+    url = url_of(server) + "api/audition.wav?name=Lexie"
+    status, saved = request(url)
+    voice = urllib.parse.quote(json.dumps({"engine": "fake", "voice": "low", "rate": "120"}))
+    status2, unsaved = request(url + "&voice=" + voice)
+    assert status == status2 == 200 and saved[:4] == unsaved[:4] == b"RIFF"
+    assert unsaved[44:] != saved[44:]  # another voice (the test engine's tones differ by voice)
+    assert (folder / "voices.yaml").read_text() == before

@@ -194,20 +194,43 @@ def _writer_lock(out_dir: Path, slug: str):
         os.close(fd)  # releases the lock
 
 
-# Temporary files of this story's outputs (ours end .<pid>.part; write_atomic's .<random>.part).
+# Temporary files of this story's outputs: ours end .<pid>.part, write_atomic's .<random>.part.
 def _leftover(slug: str):
-    return re.compile(r"^\.%s(?:-\d+)?\.(?:mp3|m4b|vtt|ficaudio\.json)\.(?:adts\.)?[\w-]+\.part$" % re.escape(slug))
+    return re.compile(r"^\.%s(?:-\d+)?\.(?:mp3|m4b|vtt|ficaudio\.json)\.(?:adts\.)?(?P<tag>[\w-]+)\.part$"
+                      % re.escape(slug))
 
 
 def _remove_leftovers(out_dir: Path, slug: str) -> None:
-    """Temporary files a killed render of this story left (we hold its lock: none is in use)."""
+    """Temporary files a killed render of this story left: one whose process is gone, or
+    (for names without a process) an hour old. Another story whose name extends this
+    one's ("tea" and "tea-01") may be rendering beside it: its files are left alone."""
     pattern = _leftover(slug)
     for p in out_dir.iterdir():
-        if pattern.match(p.name):
-            try:
-                p.unlink()
-            except OSError:
-                pass
+        m = pattern.match(p.name)
+        if not m:
+            continue
+        tag = m.group("tag")
+        try:
+            if tag.isdigit():
+                if _running(int(tag)):
+                    continue
+            elif p.stat().st_mtime > time.time() - 3600:
+                continue
+            p.unlink()
+        except OSError:
+            pass
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _prepare_out_dir(path: Path) -> Path:

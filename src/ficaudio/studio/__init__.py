@@ -141,11 +141,17 @@ class Studio:
                            for n, item in enumerate(items))
         return wav(pcm)
 
-    def audition_wav(self, name: str) -> bytes:
+    def audition_wav(self, name: str, voice: dict | None = None) -> bytes:
+        """A sample of the character's own lines, in `voice` (the panel's settings, saved
+        or not) or in the voice the character has now."""
         from ..audition import audition
 
         with self.lock:
             voiced, script = self.voiced, self.script
+        if voice:
+            profile = _profile_from_json(voice)
+            voiced = voiced.with_characters([replace(c, profile=profile) if c.name == name else c
+                                             for c in voiced.characters])
         return wav(audition(name, voiced, script=script).pcm)
 
     # --- changes -----------------------------------------------------------------------

@@ -81,8 +81,13 @@ class _StudioHandler(_Handler):
             if m:
                 return self._send(studio.line_wav(int(m.group(1))), "audio/wav", body)
             if path == "/api/audition.wav":
-                name = parse_qs(url.query).get("name", [""])[0]
-                return self._send(studio.audition_wav(name), "audio/wav", body)
+                query = parse_qs(url.query)
+                try:
+                    voice = json.loads(query.get("voice", ["{}"])[0])
+                except ValueError:
+                    voice = None
+                return self._send(studio.audition_wav(query.get("name", [""])[0], voice if isinstance(voice, dict)
+                                                      else None), "audio/wav", body)
             if path.startswith("/out/"):
                 name = unquote(path[5:])
                 if "/" in name or "\\" in name or name.startswith(".") or not name:

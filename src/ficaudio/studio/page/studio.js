@@ -266,7 +266,7 @@ function person(c, isOpen) {
     fields,
     el("div", { class: "actions" },
       el("button", { type: "button", class: "primary", onclick: () => act("/api/voice", { name: c.name, voice: voice(), gender: gender.value }, `${c.name}'s voice saved to ${S.voices}`) }, "Save"),
-      el("button", { type: "button", onclick: (ev) => audition(c.name, ev.currentTarget) }, "Audition")),
+      el("button", { type: "button", title: "hear these settings, saved or not", onclick: (ev) => audition(c.name, voice(), ev.currentTarget) }, "Audition")),
     el("div", { class: "actions" },
       alias, el("button", { type: "button", onclick: () => act("/api/alias", { name: c.name, alias: alias.value }, `alias added to ${c.name}`) }, "Add alias")),
     el("div", { class: "actions" },
@@ -287,10 +287,10 @@ async function act(path, body, done) {
   }
 }
 
-async function audition(name, button) {
+async function audition(name, voice, button) {
   const audio = $("line-audio");
   button.textContent = "…";
-  audio.src = `/api/audition.wav?name=${encodeURIComponent(name)}&v=${S.version}`;
+  audio.src = `/api/audition.wav?name=${encodeURIComponent(name)}&voice=${encodeURIComponent(JSON.stringify(voice))}`;
   try {
     await audio.play();
   } catch (e) {
