@@ -59,11 +59,9 @@ class Cache:
         except FileNotFoundError:
             return None
         except NotADirectoryError:
-            raise CacheError(f"the render cache {self.root} is not a folder (a file is in the way); "
-                             "remove it, or point XDG_CACHE_HOME elsewhere") from None
+            raise self._in_the_way() from None
         except IsADirectoryError:
-            raise CacheError(f"the render cache entry {p} is a folder; remove it, or clear the cache "
-                             "with `ficaudio cache --clear`") from None
+            raise self._a_folder(p) from None
         except OSError as exc:
             raise CacheError(f"cannot read the render cache at {self.root} ({exc.strerror}); "
                              "clear it with `ficaudio cache --clear`") from None
@@ -87,16 +85,23 @@ class Cache:
             p.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(p, data + trailer)
         except (FileExistsError, NotADirectoryError):
-            raise CacheError(f"the render cache {self.root} is not a folder (a file is in the way); "
-                             "remove it, or point XDG_CACHE_HOME elsewhere") from None
+            raise self._in_the_way() from None
         except IsADirectoryError:
-            raise CacheError(f"the render cache entry {p} is a folder; remove it, or clear the cache "
-                             "with `ficaudio cache --clear`") from None
+            raise self._a_folder(p) from None
         except OSError as exc:
             raise CacheError(f"cannot write to the render cache at {self.root}: {os_problem(exc)}; "
                              "free some space or clear it (`ficaudio cache --clear`), or point "
                              "XDG_CACHE_HOME at another folder") from None
         return p
+
+    def _in_the_way(self) -> CacheError:
+        return CacheError(f"the render cache {self.root} is not a folder (a file is in the way); "
+                          "remove it, or point XDG_CACHE_HOME elsewhere")
+
+    @staticmethod
+    def _a_folder(p: Path) -> CacheError:
+        return CacheError(f"the render cache entry {p} is a folder; remove it, or clear the cache "
+                          "with `ficaudio cache --clear`")
 
     def _entries(self):
         """(path, size, last used) of every entry; temporary files are not entries."""

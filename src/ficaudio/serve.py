@@ -70,6 +70,10 @@ def serve(out_dir: Path, options: ServeOptions, announce=print) -> None:
                      "run again with --host 0.0.0.0 (then anyone on the network can fetch these files).")
     lines.append("Press Ctrl-C to stop.")
     announce("\n".join(lines))
+    serve_until_interrupted(server, announce)
+
+
+def serve_until_interrupted(server, announce=print) -> None:
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import FeedError, FicaudioError
-from ..serve import _Handler
+from ..serve import _Handler, serve_until_interrupted
 from . import PAGE_FILES, Studio, as_json, index_html, page
 
 MAX_BODY = 1 << 20
@@ -173,9 +173,4 @@ def run(studio: Studio, port: int = 0, open_browser: bool = True, announce=print
     announce(f"Studio for {studio.input_path.name}: fixes are saved as you make them; Ctrl-C to stop.")
     if open_browser:
         webbrowser.open(url)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        announce("Stopped.")
-    finally:
-        server.server_close()
+    serve_until_interrupted(server, announce)
