@@ -160,3 +160,31 @@ def test_a_full_cache_is_not_blamed_on_the_engine(fake_voices, tmp_path, small_d
 def test_cache_clear_during_nothing_and_on_a_missing_cache(tmp_path):
     result = CliRunner().invoke(main, ["cache", "--clear"])
     assert result.exit_code == 0
+
+
+@pytest.mark.parametrize("step", ["unit", "tags", "audio-rename", "sidecar"])
+def test_sigkill_at_each_step_of_writing_leaves_old_or_new_never_a_mix(fake_voices, tmp_path, step):
+    """A first render, then a second with another voice killed at `step`: the folder
+    holds the first render or nothing broken, the next run is never wrongly up to date,
+    and after it the files match what they should be."""
+    out = tmp_path / "out"
+    assert run(out, fake_voices, "--quiet", "--jobs", "1").returncode == 0
+    old_audio = digest(out / "little-greys-anatomy.mp3")
+    fake_voices.write_text(fake_voices.read_text().replace("voice: high}", "voice: low, rate: 150}"))
+    env = dict(os.environ, FICAUDIO_PAUSE_AT=step)
+    proc = subprocess.Popen(render_cmd(out, fake_voices, "--quiet", "--jobs", "1"), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr.readline().strip() == f"ficaudio: paused at {step}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    audio = out / "little-greys-anatomy.mp3"
+    if step != "sidecar":
+        assert digest(audio) == old_audio  # the old book stands until the new one is whole
+    again = run(out, fake_voices, "--jobs", "1")  # units are cut by the number of jobs: keep it
+    assert again.returncode == 0, again.stderr
+    assert "up to date" not in again.stdout
+    clean = tmp_path / "clean"
+    assert run(clean, fake_voices, "--quiet", "--jobs", "1").returncode == 0
+    for name in ("little-greys-anatomy.mp3", "little-greys-anatomy.vtt"):
+        assert digest(out / name) == digest(clean / name), name
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]

@@ -126,6 +126,7 @@ def _render_locked(script, cast, options, progress, source_fingerprint, out_dir:
                     _render_file(out_dir / f"{name}{suffix}", [parts[i] for i in group], synth, store,
                                  options, group_tags, counter)
                 )
+        pause_point("sidecar")
         _write_sidecar(meta_path, script, cast, tags, outputs, fingerprint, source_fingerprint, options, retakes)
         if options.use_cache:
             store.trim(keep_since=started)  # what this render used stays, whatever the limit
@@ -298,6 +299,7 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
             frames.append(codec.count_frames(data))
             out.write(data)
             written += len(data)
+            pause_point("unit")
 
     def flush(out):
         nonlocal unit, unit_len, unit_index, drift
@@ -372,14 +374,27 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
             # The tagger would make a new file of tags alone where the audio was.
             raise OutputError(f"{tmp.parent}: the audio being written vanished (was the output folder removed "
                               "or emptied during the render?); render again")
+        pause_point("tags")
         write_tags(tmp, tags, list(chapters), codec.name)
         vtt = path.with_suffix(".vtt")
         cachemod.write_atomic(vtt, webvtt(cues).encode("utf-8"))
+        pause_point("audio-rename")  # the new transcript is in place, the old audio still is
         os.replace(tmp, path)
     except BaseException:
         _remove(tmp, stream)
         raise
     return Output(path, vtt, duration, chapters)
+
+
+def pause_point(step: str) -> None:
+    """For the fault tests: with FICAUDIO_PAUSE_AT=step the render stops here (saying so on
+    stderr) until it is killed, so a test can SIGKILL it at exactly this point."""
+    if os.environ.get("FICAUDIO_PAUSE_AT") == step:
+        import sys
+
+        print(f"ficaudio: paused at {step}", file=sys.stderr, flush=True)
+        while True:
+            time.sleep(60)
 
 
 def _remove(*paths: Path) -> None:
