@@ -196,9 +196,9 @@ def parse_cast(raw: str, source: str = "voices.yaml") -> Cast:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
-        raise VoicesError(f"{where}: malformed YAML: {exc.problem or exc.context}") from None
+        raise VoicesError(f"{where}: malformed YAML: {_one_line(exc.problem or exc.context)}") from None
     except YAMLError as exc:
-        raise VoicesError(f"{source}: malformed YAML: {exc}") from None
+        raise VoicesError(f"{source}: malformed YAML: {_one_line(exc)}") from None
     except RecursionError:
         raise VoicesError(f"{source}: nested too deeply for a casting file") from None
     if data is None:
@@ -258,6 +258,10 @@ def _refuse_differing_duplicates(raw: str, source: str) -> None:
         raise VoicesError(f"{source}: nested too deeply for a casting file") from None
     if root is not None:
         walk(root)
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())[:300]
 
 
 def _short(text, n: int = 40) -> str:
