@@ -188,3 +188,22 @@ def test_sigkill_at_each_step_of_writing_leaves_old_or_new_never_a_mix(fake_voic
     for name in ("little-greys-anatomy.mp3", "little-greys-anatomy.vtt"):
         assert digest(out / name) == digest(clean / name), name
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_out_removed_and_made_again_mid_render_is_an_error_not_a_tag_only_file(fake_voices, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    env = dict(os.environ, FICAUDIO_PAUSE_AT="unit")
+    proc = subprocess.Popen(render_cmd(out, fake_voices, "--quiet", "--jobs", "1"), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr.readline().strip() == "ficaudio: paused at unit"
+    shutil.rmtree(out)
+    out.mkdir()
+    os.kill(proc.pid, signal.SIGUSR1)
+    assert proc.wait(60) == 1
+    message = proc.stderr.read()
+    assert "vanished" in message and "Traceback" not in message
+    assert not (out / "little-greys-anatomy.mp3").exists()  # no MP3 of tags alone
+    assert not list(out.glob("*.ficaudio.json"))
+    assert run(out, fake_voices, "--quiet").returncode == 0

@@ -386,15 +386,26 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
     return Output(path, vtt, duration, chapters)
 
 
+_PAUSED: set[str] = set()
+
+
 def pause_point(step: str) -> None:
     """For the fault tests: with FICAUDIO_PAUSE_AT=step the render stops here (saying so on
-    stderr) until it is killed, so a test can SIGKILL it at exactly this point."""
-    if os.environ.get("FICAUDIO_PAUSE_AT") == step:
+    stderr) until it gets SIGUSR1 or is killed, so that a test can SIGKILL it, or change
+    the world under it, at exactly this point."""
+    if os.environ.get("FICAUDIO_PAUSE_AT") == step and step not in _PAUSED:
+        _PAUSED.add(step)  # once: a step like "unit" comes round again
+        import signal
         import sys
+        import threading
 
+        # A Python handler runs in the main thread whichever thread the signal reaches.
+        resumed = threading.Event()
+        previous = signal.signal(signal.SIGUSR1, lambda *_: resumed.set())
         print(f"ficaudio: paused at {step}", file=sys.stderr, flush=True)
-        while True:
-            time.sleep(60)
+        while not resumed.wait(0.1):
+            pass
+        signal.signal(signal.SIGUSR1, previous)
 
 
 def _remove(*paths: Path) -> None:
