@@ -207,3 +207,19 @@ def test_out_removed_and_made_again_mid_render_is_an_error_not_a_tag_only_file(f
     assert not (out / "little-greys-anatomy.mp3").exists()  # no MP3 of tags alone
     assert not list(out.glob("*.ficaudio.json"))
     assert run(out, fake_voices, "--quiet").returncode == 0
+
+
+def test_cache_clear_during_a_render_only_costs_time(fake_voices, tmp_path):
+    out = tmp_path / "out"
+    env = dict(os.environ, FICAUDIO_PAUSE_AT="unit")
+    proc = subprocess.Popen(render_cmd(out, fake_voices, "--quiet", "--jobs", "1"), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr.readline().strip() == "ficaudio: paused at unit"
+    cleared = subprocess.run([sys.executable, "-m", "ficaudio", "cache", "--clear"], capture_output=True, text=True)
+    assert cleared.returncode == 0 and "cleared" in cleared.stdout
+    os.kill(proc.pid, signal.SIGUSR1)
+    assert proc.wait(120) == 0, proc.stderr.read()
+    clean = tmp_path / "clean"
+    assert run(clean, fake_voices, "--quiet", "--jobs", "1").returncode == 0
+    for name in ("little-greys-anatomy.mp3", "little-greys-anatomy.vtt"):
+        assert digest(out / name) == digest(clean / name), name
