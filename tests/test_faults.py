@@ -162,6 +162,22 @@ def test_cache_clear_during_nothing_and_on_a_missing_cache(tmp_path):
     assert result.exit_code == 0
 
 
+def paused_render(out, voices, step, stdout=subprocess.PIPE):
+    """A render (one job) stopped at `step` by FICAUDIO_PAUSE_AT: SIGUSR1 resumes it."""
+    env = dict(os.environ, FICAUDIO_PAUSE_AT=step)
+    proc = subprocess.Popen(render_cmd(out, voices, "--quiet", "--jobs", "1"), env=env,
+                            stdout=stdout, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr.readline().strip() == f"ficaudio: paused at {step}"
+    return proc
+
+
+def assert_same_as_a_clean_render(out, voices, tmp_path):
+    clean = tmp_path / "clean"
+    assert run(clean, voices, "--quiet", "--jobs", "1").returncode == 0
+    for name in ("little-greys-anatomy.mp3", "little-greys-anatomy.vtt"):
+        assert digest(out / name) == digest(clean / name), name
+
+
 @pytest.mark.parametrize("step", ["unit", "tags", "audio-rename", "sidecar"])
 def test_sigkill_at_each_step_of_writing_leaves_old_or_new_never_a_mix(fake_voices, tmp_path, step):
     """A first render, then a second with another voice killed at `step`: the folder
@@ -171,10 +187,7 @@ def test_sigkill_at_each_step_of_writing_leaves_old_or_new_never_a_mix(fake_voic
     assert run(out, fake_voices, "--quiet", "--jobs", "1").returncode == 0
     old_audio = digest(out / "little-greys-anatomy.mp3")
     fake_voices.write_text(fake_voices.read_text().replace("voice: high}", "voice: low, rate: 150}"))
-    env = dict(os.environ, FICAUDIO_PAUSE_AT=step)
-    proc = subprocess.Popen(render_cmd(out, fake_voices, "--quiet", "--jobs", "1"), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr.readline().strip() == f"ficaudio: paused at {step}"
+    proc = paused_render(out, fake_voices, step, stdout=subprocess.DEVNULL)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     audio = out / "little-greys-anatomy.mp3"
@@ -183,10 +196,7 @@ def test_sigkill_at_each_step_of_writing_leaves_old_or_new_never_a_mix(fake_voic
     again = run(out, fake_voices, "--jobs", "1")  # units are cut by the number of jobs: keep it
     assert again.returncode == 0, again.stderr
     assert "up to date" not in again.stdout
-    clean = tmp_path / "clean"
-    assert run(clean, fake_voices, "--quiet", "--jobs", "1").returncode == 0
-    for name in ("little-greys-anatomy.mp3", "little-greys-anatomy.vtt"):
-        assert digest(out / name) == digest(clean / name), name
+    assert_same_as_a_clean_render(out, fake_voices, tmp_path)
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
 
 
@@ -194,10 +204,7 @@ def test_out_removed_and_made_again_mid_render_is_an_error_not_a_tag_only_file(f
     import shutil
 
     out = tmp_path / "out"
-    env = dict(os.environ, FICAUDIO_PAUSE_AT="unit")
-    proc = subprocess.Popen(render_cmd(out, fake_voices, "--quiet", "--jobs", "1"), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr.readline().strip() == "ficaudio: paused at unit"
+    proc = paused_render(out, fake_voices, "unit")
     shutil.rmtree(out)
     out.mkdir()
     os.kill(proc.pid, signal.SIGUSR1)
@@ -211,15 +218,9 @@ def test_out_removed_and_made_again_mid_render_is_an_error_not_a_tag_only_file(f
 
 def test_cache_clear_during_a_render_only_costs_time(fake_voices, tmp_path):
     out = tmp_path / "out"
-    env = dict(os.environ, FICAUDIO_PAUSE_AT="unit")
-    proc = subprocess.Popen(render_cmd(out, fake_voices, "--quiet", "--jobs", "1"), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr.readline().strip() == "ficaudio: paused at unit"
+    proc = paused_render(out, fake_voices, "unit")
     cleared = subprocess.run([sys.executable, "-m", "ficaudio", "cache", "--clear"], capture_output=True, text=True)
     assert cleared.returncode == 0 and "cleared" in cleared.stdout
     os.kill(proc.pid, signal.SIGUSR1)
     assert proc.wait(120) == 0, proc.stderr.read()
-    clean = tmp_path / "clean"
-    assert run(clean, fake_voices, "--quiet", "--jobs", "1").returncode == 0
-    for name in ("little-greys-anatomy.mp3", "little-greys-anatomy.vtt"):
-        assert digest(out / name) == digest(clean / name), name
+    assert_same_as_a_clean_render(out, fake_voices, tmp_path)

@@ -27,16 +27,22 @@ def refused(path, *words):
     return message
 
 
-def set_declared_size(path, name, size):
-    """Rewrite the uncompressed size an entry declares, in both of its zip headers."""
+def patch_headers(path, name, local_at, central_at, change):
+    """change(data, offset) for a field of entry `name` in both of its zip headers (the
+    local one, and the central directory's), at its offset in each."""
     data = bytearray(path.read_bytes())
     encoded = name.encode()
-    for signature, name_at, size_at in ((b"PK\x03\x04", 30, 22), (b"PK\x01\x02", 46, 24)):
+    for signature, name_at, field_at in ((b"PK\x03\x04", 30, local_at), (b"PK\x01\x02", 46, central_at)):
         at = data.index(signature)
         while data[at + name_at : at + name_at + len(encoded)] != encoded:
             at = data.index(signature, at + 4)
-        struct.pack_into("<I", data, at + size_at, size)
+        change(data, at + field_at)
     path.write_bytes(bytes(data))
+
+
+def set_declared_size(path, name, size):
+    """Rewrite the uncompressed size an entry declares, in both of its zip headers."""
+    patch_headers(path, name, 22, 24, lambda data, at: struct.pack_into("<I", data, at, size))
 
 
 def test_a_zip_bomb_by_declared_size_is_refused(tmp_path):
@@ -128,14 +134,11 @@ def test_an_epub_with_no_story(tmp_path):
 
 def set_encrypted(path, name):
     """Mark an entry encrypted (general-purpose flag bit 0), as a DRM'd EPUB has it."""
-    data = bytearray(path.read_bytes())
-    encoded = name.encode()
-    for signature, name_at, flags_at in ((b"PK\x03\x04", 30, 6), (b"PK\x01\x02", 46, 8)):
-        at = data.index(signature)
-        while data[at + name_at : at + name_at + len(encoded)] != encoded:
-            at = data.index(signature, at + 4)
-        data[at + flags_at] |= 1
-    path.write_bytes(bytes(data))
+
+    def flag(data, at):
+        data[at] |= 1
+
+    patch_headers(path, name, 6, 8, flag)
 
 
 def test_an_encrypted_chapter_is_a_one_line_error(tmp_path):
