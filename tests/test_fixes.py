@@ -48,7 +48,7 @@ def _speakers(path):
 def _fix(path, text, speaker, occurrence=0):
     script, _ = script_of(path, load_cast(path.parent / "voices.yaml"))
     at = [i for i, s in enumerate(script.segments()) if s.text == text][occurrence]
-    saved = fixes.with_fix(fixes.load(fixes.path_for(path)), script, at, speaker)
+    saved = fixes.with_fixes(fixes.load(fixes.path_for(path)), script, [at], speaker)
     fixes.save(fixes.path_for(path), saved)
 
 

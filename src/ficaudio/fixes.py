@@ -66,11 +66,13 @@ def fix_for(script: Script, index: int, speaker: str) -> Fix:
     return Fix(text(index), speaker, text(index - 1), text(index + 1), index / max(1, len(segments)))
 
 
-def with_fix(fixes: list[Fix], script: Script, index: int, speaker: str) -> list[Fix]:
-    """`fixes` with segment `index` given to `speaker` (replacing an earlier fix of that line)."""
-    matched = locate(script, fixes)
-    kept = [f for f, at in zip(fixes, matched) if at != index]
-    return [*kept, fix_for(script, index, speaker)]
+def with_fixes(fixes: list[Fix], script: Script, indices, speaker: str) -> list[Fix]:
+    """`fixes` with the segments `indices` given to `speaker` (replacing earlier fixes of
+    those lines); the old fixes are located once, however many lines are given."""
+    indices = list(dict.fromkeys(indices))
+    gone = set(indices)
+    kept = [f for f, at in zip(fixes, locate(script, fixes)) if at not in gone]
+    return [*kept, *(fix_for(script, i, speaker) for i in indices)]
 
 
 def locate(script: Script, fixes: list[Fix]) -> list[int | None]:

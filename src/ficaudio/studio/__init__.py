@@ -176,10 +176,7 @@ class Studio:
                 _write_text(self.input_path, text, "the script")
             else:
                 path = fixes.path_for(self.input_path)
-                saved = fixes.load(path)
-                for i in indices:
-                    saved = fixes.with_fix(saved, self.script, i, speaker)
-                fixes.save(path, saved)
+                fixes.save(path, fixes.with_fixes(fixes.load(path), self.script, indices, speaker))
             self.reload()
 
     def _characters(self):
