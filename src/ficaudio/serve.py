@@ -212,8 +212,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _base_url(self) -> str:
         """This server's own address: the client's Host header is not to be trusted
-        into URLs that other apps will follow."""
-        return feed_url(self.server).rsplit("/", 1)[0]
+        into URLs that other apps will follow. Worked out once per server (for 0.0.0.0
+        it asks the network stack for the machine's address)."""
+        base = getattr(self.server, "base_url", None)
+        if base is None:
+            base = self.server.base_url = feed_url(self.server).rsplit("/", 1)[0]
+        return base
 
     def _send_bytes(self, data: bytes, content_type: str, body: bool):
         self.send_response(HTTPStatus.OK)
