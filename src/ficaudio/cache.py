@@ -103,20 +103,24 @@ class Cache:
         return CacheError(f"the render cache entry {p} is a folder; remove it, or clear the cache "
                           "with `ficaudio cache --clear`")
 
-    def _entries(self):
-        """(path, size, last used) of every entry; temporary files are not entries."""
+    def _files(self):
+        """(path, size, last used, temporary?) of every file under the root, in one walk."""
         if not self.root.is_dir():
             return
         for dirpath, _, names in os.walk(self.root):
             for n in names:
-                if n.endswith(".part") or n == LIMIT_FILE:
+                if n == LIMIT_FILE:
                     continue
                 p = os.path.join(dirpath, n)
                 try:
                     st = os.stat(p)
                 except OSError:
                     continue  # removed meanwhile by another render
-                yield p, st.st_size, st.st_mtime
+                yield p, st.st_size, st.st_mtime, n.endswith(".part")
+
+    def _entries(self):
+        """(path, size, last used) of every entry; temporary files are not entries."""
+        return ((p, size, used) for p, size, used, part in self._files() if not part)
 
     def size(self) -> tuple[int, int]:
         files = total = 0
@@ -148,7 +152,15 @@ class Cache:
         temporary files a killed process left an hour or more ago. Returns the files and
         bytes removed."""
         limit = self.limit
-        entries = sorted(self._entries(), key=lambda e: e[2])
+        files = list(self._files())
+        stale = time.time() - 3600
+        for path, _, used, part in files:
+            if part and used < stale:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+        entries = sorted(((p, size, used) for p, size, used, part in files if not part), key=lambda e: e[2])
         total = sum(size for _, size, _ in entries)
         removed = freed = 0
         for path, size, used in entries:
@@ -161,22 +173,7 @@ class Cache:
             total -= size
             removed += 1
             freed += size
-        self._remove_stale_parts()
         return removed, freed
-
-    def _remove_stale_parts(self) -> None:
-        if not self.root.is_dir():
-            return
-        old = time.time() - 3600
-        for dirpath, _, names in os.walk(self.root):
-            for n in names:
-                if n.endswith(".part"):
-                    p = os.path.join(dirpath, n)
-                    try:
-                        if os.stat(p).st_mtime < old:
-                            os.unlink(p)
-                    except OSError:
-                        pass
 
     def clear(self, older_than_days: float | None = None) -> tuple[int, int]:
         """Remove every entry, or those not used for `older_than_days`; returns the files
