@@ -108,3 +108,38 @@ def test_without_the_name_list_names_give_no_evidence(monkeypatch):
 
     monkeypatch.setattr(names, "_data_file", lambda: None)
     assert names.given_name_genders(["Irene"]) == {}
+
+
+RANKS_AND_PET_NAMES = """Night Shift
+
+Coach Dale Rennick came in first. "Sit down," Rennick said. He was tired.
+
+Declan Sullivan sat. "Long night, Coach," Declan said, and he yawned.
+
+"You okay, Sully?" Coach Rennick asked. Sully shrugged. Sully was fine.
+
+Miss Ashdown looked up from her desk. Seraphine Ashdown was never fine at this hour; she said so.
+
+"Go home, Miss Ashdown," said Rennick. Ashdown smiled at him.
+
+Bernadette Okafor laughed. "Nobody is going home," Bernadette said. She meant it.
+
+"She's right, Bernie," Sully said, and Bernie waved at him.
+"""
+
+
+def test_ranks_titled_surnames_and_pet_names_join_the_one_full_name():
+    found = discover(split(parse_text(RANKS_AND_PET_NAMES)))
+    owners = {n: c.name for c in found for n in c.names}
+    assert owners["Coach Rennick"] == owners["Rennick"] == owners["Coach Dale Rennick"]
+    assert owners["Sully"] == owners["Declan Sullivan"]
+    assert owners["Miss Ashdown"] == owners["Ashdown"] == owners["Seraphine Ashdown"]
+    assert owners["Bernie"] == owners["Bernadette Okafor"]
+    assert len(found) == 4, [c.names for c in found]
+
+
+def test_a_title_of_the_other_gender_keeps_a_surname_apart():
+    text = ("Title\n\nCaroline Bingley smiled. She sat down.\n\n\"Well,\" said Mr. Bingley. He laughed."
+            "\n\nMr. Bingley left. Caroline Bingley stayed; she was tired.\n")
+    owners = {n: c.name for c in discover(split(parse_text(text))) for n in c.names}
+    assert owners["Mr. Bingley"] != owners["Caroline Bingley"]

@@ -23,8 +23,13 @@ from .voices import Character
 _TITLE_WORDS = (
     "Mr Mrs Ms Miss Dr Sir Lady Lord Madame Mme Mademoiselle Mlle Monsieur Captain Colonel General "
     "Professor Aunt Uncle Count Countess Baron Baroness Prince Princess Father Mother Sister Brother "
-    "Major Doctor Admiral Reverend Rev"
+    "Major Doctor Admiral Reverend Rev Master Mistress King Queen Duke Duchess Dame Judge Detective Det "
+    "Sergeant Sgt Lieutenant Lt Inspector Constable Officer Deputy Sheriff Agent Commander Coach Nurse Mayor "
+    "Senator"
 ).split()
+# Titles of a family: in a text that writes "Mr. John Knightley", "Mr. Knightley" is the
+# head of the family, another man. Ranks and offices ("Coach Rennick") go with one person.
+_FAMILY_TITLES = {"Mr.", "Mrs.", "Ms.", "Miss", "Master", "Madame", "Mme.", "Mademoiselle", "Mlle.", "Monsieur"}
 _TITLE = r"(?:%s)\.?" % "|".join(_TITLE_WORDS)
 _WORD = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _NAME = re.compile(r"(?<![\w'])(?:(%s) )?(%s(?: %s){0,2})(?![\w'])" % (_TITLE, _WORD, _WORD))
@@ -103,16 +108,19 @@ def merge_tagged(tagged, found) -> tuple[Character, ...]:
     merged, used = [], set()
 
     def short_for(tag, c) -> bool:
-        """"Kaz" for Marcus Kazmierczak, "Nels" for Jonah Nelson: a one-word name that
-        begins a part of this tag's name and of no other tag's."""
-        if " " in c.name:
-            # "Coach Rennick", "Mrs. Pruitt": a titled surname that one tag's name ends with.
-            last = c.name.split()[-1]
-            return [t for t in tagged if t.name.split()[-1] == last] == [tag] and tag.name != c.name
-        if len(c.names) != 1 or len(c.name) < 3:
-            return False
-        owners = [t for t in tagged if any(w.startswith(c.name) and w != c.name for n in t.names for w in n.split())]
-        return owners == [tag]
+        """"Kaz" for Marcus Kazmierczak, "Sully" for Declan Sullivan: a name of c that is
+        a short form of a part of this tag's name and of no other tag's."""
+        for form in c.names:
+            if " " in form:
+                # "Coach Rennick", "Mrs. Pruitt": a titled surname that one tag's name ends with.
+                last = form.split()[-1]
+                if form.endswith(" " + tag.name) or (
+                        form.split()[0].rstrip(".") in _TITLE_WORDS and tag.name != form
+                        and [t for t in tagged if t.name.split()[-1] == last] == [tag]):
+                    return True
+            elif [t for t in tagged if any(shortens(form, w) for n in t.names for w in n.split())] == [tag]:
+                return True
+        return False
 
     for tag in tagged:
         names = {n.lower() for n in tag.names}
@@ -298,8 +306,18 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
             titled_surnames.append(f)
         else:
             surnames.append(f)
-    for f in titled_surnames:  # "Mr. Knightley" need not be Mr. John Knightley: kept apart
-        groups[f].add(f)
+    given = given_name_genders(g.split()[0] for g in groups) if titled_surnames else {}
+    for f in titled_surnames:
+        # "Coach Rennick" and "Miss Ashdown" are the one Rennick and the one Ashdown the
+        # story gives a full name, if their title fits that name's gender; but not where
+        # the family's title goes with that full name too ("Mr. John Knightley").
+        title, word = f.split()[0], f.split()[-1]
+        home = next(iter(lasts[word])) if len(lasts[word]) == 1 else None
+        if home and _title_fits(title, given.get(home.split()[0].lower(), "")) and not (
+                title in _FAMILY_TITLES and any(len(m.split()) > 2 and m.split()[0] == title for m in groups[home])):
+            groups[home].add(f)
+        else:
+            groups[f].add(f)
     for word in surnames:
         # A bare surname is the man of the family when there is a "Mr."; else the one bearer.
         titled = [g for g in groups if any(m.split()[1:] == [word] for m in groups[g] if len(m.split()) == 2
@@ -308,14 +326,41 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
         bearers = set(titled) | lasts[word]
         home = mister[0] if mister else next(iter(bearers)) if len(bearers) == 1 else word
         groups[home].add(word)
-    for short in [k for k in groups if len(k.split()) == 1 and len(k) >= 3]:
-        # "Lex" for Lexie, "Kaz" for Kazmierczak, "Nels" for Nelson: a short form that
-        # begins the first or the last name of one person only.
+    for short in [k for k in groups if len(k.split()) == 1]:
+        # "Lex" for Lexie, "Kaz" for Kazmierczak, "Sully" for Sullivan, "Jo" for Jonah: a
+        # short form of the first or the last name of one person only.
         longer = [g for g in groups if g != short and bare(g)
-                  and any(w.startswith(short) and w != short for w in (bare(g)[0], bare(g)[-1]))]
+                  and (shortens(short, bare(g)[0]) or len(short) > 2 and shortens(short, bare(g)[-1]))]
         if len(longer) == 1 and (count[short] <= 3 or len(short) < len(bare(longer[0])[0])):
             groups[longer[0]] |= groups.pop(short)
+    for full in [k for k in groups if len(k.split()) == 1]:
+        # "Theodore" for Theo Marsh: the whole of a name someone is called by short.
+        shorter = [g for g in groups if g != full and len(bare(g)) > 1 and len(bare(g)[0]) >= 3
+                   and full.startswith(bare(g)[0]) and len(full) > len(bare(g)[0]) + 1]
+        if len(shorter) == 1:
+            groups[shorter[0]] |= groups.pop(full)
     return groups
+
+
+_DIMINUTIVE = re.compile(r"(?:ie|ey|y)$")
+
+
+def shortens(short: str, word: str) -> bool:
+    """Whether short is a clipped form of the name word: "Kaz" of Kazmierczak, "Jo" of
+    Jonah, or the same with a pet ending, "Bernie" of Bernadette, "Sully" of Sullivan."""
+    if short == word or len(short) < 2:
+        return False
+    if word.startswith(short):
+        return True
+    stem = _DIMINUTIVE.sub("", short)
+    return stem != short and len(stem) >= 3 and word.startswith(stem) and len(word) > len(stem) + 1
+
+
+def _title_fits(title: str, given_gender: str) -> bool:
+    """A titled surname can be a full name whose given name has this gender (as
+    given_name_genders says it): the title's gender, if it has one, is not the other."""
+    kind = _title_gender(title)
+    return kind is None or given_gender.removeprefix("mostly_") in ("", kind, "either")
 
 
 def _title_gender(title: str) -> str | None:
