@@ -164,6 +164,9 @@ def test_the_tag_after_the_first_part_of_an_interrupted_quote_names_both_parts()
     ('Ann stopped hastily, for Bob cried out,\n\n"Stay a while."', "Bob"),
     ('Then came Bob\'s reproach of "Stay a while, the two of you."', "Bob"),
     ('Ann smiled, and Bob\'s declaration was,\n\n"Stay a while."', "Bob"),
+    ('Ann sang; and soon afterwards Bob, drawing near the fire, said to her--\n\n"Stay a while."', "Bob"),
+    ('Bob listened to her, and when she ceased speaking, replied thus,\n\n"Stay a while."', "Bob"),
+    ('Ann rose; but before she could go she was accosted by Bob,\n\n"Stay a while."', "Bob"),
 ])
 def test_narration_leading_into_speech_names_the_last_subject_before_its_verb(body, speaker):
     assert names('"Well," said Ann.\n\n"Well," said Bob.\n\n' + body)[-1] == speaker
@@ -249,7 +252,7 @@ def test_a_pronoun_or_a_role_in_the_tag_rules_out_the_other_gender(tag, tag_othe
         turns = [Turn([0], 0, 0, 0, 0, 1, tag=tag, tag_other=tag_other)]
         by_name = ANN_AND_BOB
 
-        def scores(self, t, history, weights):  # every signal of weight 3 on for Ann
+        def scores(self, t, history, weights, talked=None):  # every signal of weight 3 on for Ann
             return [("Ann", 3.0), ("Bob", 0.0)]
 
     assert decide(Everything(), (3.0,))[0][0] == speaker
@@ -272,7 +275,7 @@ def test_the_one_a_quote_calls_out_to_is_not_its_speaker():
         turns = [Turn([0], 0, 0, 0, 0, 1, addressed=frozenset({"Ann"}))]
         by_name = ANN_AND_BOB
 
-        def scores(self, t, history, weights):  # every signal of weight 3 on for Ann
+        def scores(self, t, history, weights, talked=None):  # every signal of weight 3 on for Ann
             return [("Ann", 3.0), ("Bob", 0.0)]
 
     assert decide(AllForAnn(), (3.0,))[0][0] == "Bob"
@@ -285,7 +288,7 @@ def test_decide_keeps_the_likeliest_histories_not_just_the_first_guess():
         turns = [Turn([0], 0, 0, 0, 0, 1), Turn([1], 1, 1, 0, 1, 2)]
         by_name = ANN_AND_BOB
 
-        def scores(self, t, history, weights):
+        def scores(self, t, history, weights, talked=None):
             evidence = {"Ann": 0.2 if t == 0 else 6.0, "Bob": 0.0}
             return [(n, weights[0] * evidence[n] + weights[1] * (1.0 if t and n == history[t - 1] else 0.0))
                     for n in ("Ann", "Bob")]
@@ -354,6 +357,17 @@ def test_quoted_text_nobody_says_aloud_stays_with_the_narrator(paragraph):
     assert spoken == ("Hi,", "Sam Reyes")
 
 
+@pytest.mark.parametrize("paragraph", [
+    'Then Sam opened her door and said: "Tom, what a noise you are making!"',
+    'Sam looked at the narrow ribbon of sky, and murmured: "Tom, what a noise you are making!"',
+    'Not till then did Sam reply: "Tom, what a noise you are making!"',
+    '"Tom," said Sam, when the door was shut, "what a noise you are making!"',
+])
+def test_a_person_saying_it_beside_a_door_or_a_ribbon_is_speech(paragraph):
+    text = "A Story\n\nTom sat down beside Sam.\n\n" + paragraph + "\n"
+    assert {who for _, who in fic_speakers(text)} == {"Sam Reyes"}
+
+
 def test_a_text_message_read_aloud_is_the_readers():
     text = ('A Story\n\nSam looked at her phone and read it out to Tom: "Running late, start without me."\n\n'
             '"Typical," Tom said.\n')
@@ -392,3 +406,15 @@ def test_pov_tags_name_the_narrator():
 
     tags = ("POV: Dana", "Sam POV", "Marco's POV", "First Person POV", "Fluff", "POV Alternating")
     assert pov_tag_names(tags) == ["Dana", "Sam", "Marco"]
+
+
+def test_who_spoke_earlier_in_the_conversation_and_who_goes_on_after_a_silence_are_features():
+    from ficaudio.attribution import FEATURES
+
+    doc = Document(split(parse_text('A Story\n\nAnn and Bob and Cy sat down.\n\n"One," said Ann.\n\n"Two," said Bob.\n\n'
+                                    '"Three," said Cy.\n\n"Four," said Bob.\n\nCy said nothing.\n\n"Five."\n')),
+                   CAST.characters + (Character("Cy", (), "male"),))
+    history = ["Ann", "Bob", "Cy", "Bob", None]
+    on = {name: {FEATURES[i] for i, x in enumerate(f) if x} for name, f in doc.features(4, history)}
+    assert "bare:talked_before" in on["Ann"]  # spoke three turns back: past the last-three history
+    assert "bare:goes_on_after_silence" in on["Bob"] and "bare:goes_on_after_silence" not in on["Cy"]

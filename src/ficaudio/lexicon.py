@@ -30,7 +30,7 @@ SPEECH_VERBS = tuple(
     "proclaimed asseverated affirmed averred avowed vociferated expostulated declaimed hollered "
     "screeched babbled spluttered sputtered intoned chirped cooed crowed implored entreated "
     "besought noted commented volunteered supplied hazarded conjectured argued complained "
-    "lisped "
+    "lisped addressed accosted hailed "
     # Present tense, common in fan fiction: "Lexie admits", "he teases".
     "admits agrees announces apologizes breathes chimes confesses confirms corrects counters "
     "declares demands drawls echoes explains gasps groans growls grumbles hisses hums interrupts "

@@ -32,6 +32,7 @@ SIGNALS = (
     "gender_unknown", "in_window_after_only", "conv_named", "conv_pronoun", "conv_pronoun_only",
     "next_tag_1", "next_tag_2",
     "prev_para_subject", "resumes_prev_2", "self_named", "vocative_prev", "called_by_next",
+    "talked_before", "goes_on_after_silence",
 )
 # A quotation alone in its paragraph, with no narration at all, is read by turn-taking
 # and vocatives, not by who was named last; the ranker weighs each signal separately for
@@ -48,6 +49,15 @@ _SELF_NAMING = re.compile(r"\b(?:I'm|I\u2019m|I am|[Mm]y name is|[Mm]y name's|[N
 _VOICE_AFTER = re.compile(r"^[\s,;:.!?\u2014\-]*(?:(?P<pos>[Hh]is|[Hh]er)|(?:[Aa]n?|[Tt]he)\s+(?:[\w-]+\s+)?(?P<noun>\w+)"
                           r"(?:'s|\u2019s))\s+voice\b")
 _YOU_ARE = re.compile(r"\b(?:[Yy]ou're|[Yy]ou\u2019re|[Yy]ou are|[Aa]re you|[Aa]ren't you|[Aa]ren\u2019t you)\s*$")
+# A paragraph that says the listener kept quiet: the one who spoke before goes on.
+_SILENCE = re.compile(r"\b(?:(?:did|does|do)(?:n't|n\u2019t| not) (?:say anything|answer|reply|respond)|said nothing|says nothing"
+                      r"|no answer|no reply|made no (?:answer|reply))\b|^(?:Nothing|Silence)\.", re.I)
+# A clause opened by one of these and closed by a comma just before a speech verb holds
+# no subject of the verb; nor does a participle phrase between a name and its verb.
+_SUBORDINATE = re.compile(r"\b(?:when|as|while|though|although|if|because|since|till|until|after|before|once)\s+(?:\w+\s+){0,1}$")
+_CLAUSE_CLOSES = re.compile(r"[^,;:.!?]*,\s*(?:and\s+)?(?:\w+ly\s+|thus\s+|then\s+)?$")
+_PARTICIPLE_THEN_VERB = re.compile(r",\s+(?:\w+ly\s+)?[a-z]+ing\b[^,;:.!?]*,\s*(?:\w+ly\s+|thus\s+|then\s+)?$")
+_SPOKEN_TO_BY = re.compile(r"\b(?:accosted|addressed|interrupted|greeted|hailed|answered|asked|told|questioned)\s+by\s+")
 _NEAR_SEGMENTS = 3  # narration segments either side of a turn that can describe it
 _MENTION_REACH = 400  # name mentions looked through before or after a turn, at most
 
@@ -307,6 +317,12 @@ class Document:
         return None
 
     def _tag_before(self, sentence: str) -> str | None:
+        passive = _SPOKEN_TO_BY.search(sentence)
+        if passive:
+            # "when thus accosted by Miss Bingley," "she was interrupted by Sam:"
+            m = self.names.any_who.match(sentence, passive.end())
+            if m and not sentence[m.end():].strip(" ,:;\u2014-"):
+                return m.group("who")
         matches = list(self.names.tag_direct.finditer(sentence))
         if matches and len(sentence[matches[-1].end():].split()) <= 8:
             return matches[-1].group("who") or matches[-1].group("who2")
@@ -349,6 +365,10 @@ class Document:
         is that name."""
         named = []
         for m in self.names.any_who.finditer(sentence, start, end):
+            if _SUBORDINATE.search(sentence, 0, m.start()) and _CLAUSE_CLOSES.match(sentence[m.end():end]):
+                # "and when she ceased speaking, replied thus,": the she of a clause that
+                # closes just before the verb is not its subject.
+                continue
             if sentence.startswith(("'s", "\u2019s"), m.end()):
                 # "which began with Mary's saying" is Mary's speech; "Mary's child" is not Mary.
                 if self.names.speech_verb.match(sentence, m.end() + 3):
@@ -356,7 +376,8 @@ class Document:
                 continue
             if any(SUBJECT_BEFORE.search(sentence, 0, p) or not sentence[:p].strip() for p in (m.start(), m.start("who"))):
                 named.append(m.group("who"))
-            elif re.match(r",\s+who\b", sentence[m.end():end]):
+            elif re.match(r",\s+who\b", sentence[m.end():end]) or _PARTICIPLE_THEN_VERB.match(sentence[m.end():end]):
+                # "Mr. Darcy, drawing near Elizabeth, said to her--"
                 # "a long argument with the Lory, who at last turned sulky, and would only say,"
                 named.append(m.group("who"))
         if not named:
@@ -412,13 +433,14 @@ class Document:
 
     # -- features -------------------------------------------------------------------
 
-    def features(self, t: int, history) -> list[tuple[str, list[float]]]:
+    def features(self, t: int, history, talked=None) -> list[tuple[str, list[float]]]:
         """Candidates of turn t with their feature vectors (FEATURES order: the SIGNALS for a
         turn with narration, then the same for a bare one, one half of them zero). history[k]
         is the speaker decided for turn k, for the last three turns before t (a list, or
-        a mapping from turn index)."""
+        a mapping from turn index); talked, who has spoken before in t's conversation
+        (worked out from history when it is a list of every turn's speaker)."""
         turn = self.turns[t]
-        past = self._past(t, history)
+        past = self._past(t, history, talked)
         ctx = self._context(t)
         zeros = [0.0] * len(SIGNALS)
         out = []
@@ -429,7 +451,7 @@ class Document:
             out.append((name, zeros + f if not turn.narration else f + zeros))
         return out
 
-    def scores(self, t: int, history, weights) -> list[tuple[str, float]]:
+    def scores(self, t: int, history, weights, talked=None) -> list[tuple[str, float]]:
         """The ranker's score of each candidate of turn t: what features() gives, dotted
         with weights, but with the history-free part worked out once per turn."""
         ctx = self._context(t)
@@ -437,7 +459,7 @@ class Document:
         active = weights[len(SIGNALS):] if bare else weights[: len(SIGNALS)]
         if ctx.static_scores is None or ctx.scored_with is not weights:
             ctx.static_scores, ctx.scored_with = {}, weights
-        past = self._past(t, history)
+        past = self._past(t, history, talked)
         turn = self.turns[t]
         out = []
         for name in self._pool(ctx, past):
@@ -447,8 +469,11 @@ class Document:
             out.append((name, base + sum(active[i] * value for i, value in self._historic(ctx, turn, name, past))))
         return out
 
-    def _past(self, t: int, history) -> "_Past":
+    def _past(self, t: int, history, talked=None) -> "_Past":
         turn = self.turns[t]
+        if talked is None:
+            talked = frozenset(history[k] for k in range(t - 1, -1, -1)
+                               if self.turns[k].conversation == turn.conversation) if isinstance(history, list) else frozenset()
         prev = [(k, history[k]) for k in range(t - 1, max(-1, t - 4), -1)
                 if self.turns[k].scene == turn.scene and history[k] is not None]
         names = [name for _, name in prev]
@@ -462,6 +487,7 @@ class Document:
             adjacent_1=adjacent_1,
             adjacent_2=adjacent_1 and t >= 2 and self.turns[t - 2].last_paragraph >= self.turns[t - 1].paragraph - 1,
             same_para_1=bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph == turn.paragraph,
+            talked=talked,
         )
 
     def _pool(self, ctx: "TurnContext", past: "_Past") -> list[str]:
@@ -496,6 +522,10 @@ class Document:
             on.append(_AT["prev_3"])
         if past.adjacent_1 and name in ctx.called_by_previous:
             on.append(_AT["vocative_prev"])
+        if name in past.talked and name not in past.names:
+            on.append(_AT["talked_before"])
+        if ctx.after_silence and name == past.prev_1:
+            on.append(_AT["goes_on_after_silence"])
         return [(i, 1.0) for i in on]
 
     def _static(self, t: int, name: str) -> list[float]:
@@ -549,6 +579,8 @@ class Document:
             1.0 if name in ctx.self_named else 0.0,
             0.0,  # vocative_prev: see _historic
             1.0 if name in ctx.called_by_next else 0.0,
+            0.0,  # talked_before: see _historic
+            0.0,  # goes_on_after_silence: see _historic
         ]
         ctx.static[name] = f
         return f
@@ -624,6 +656,7 @@ class Document:
             self_named=self_named,
             called_by_previous=called_by_previous,
             called_by_next=called_by_next,
+            after_silence=self._after_silence(turn),
             first_person_para=self.pov_pattern is not None and self.pov_pattern.search(turn.narration) is not None,
             pool_head=pool_head,
             pool_tail=[*recent, *conv_named, *after_names[:3], *scene_named[:4]],
@@ -680,6 +713,12 @@ class Document:
         if self.segments[indices[0]].scene != self.segments[turn.segments[0]].scene:
             return None
         return self._subject(" ".join(self.segments[j].text for j in indices), recent)[0]
+
+    def _after_silence(self, turn: Turn) -> bool:
+        """Whether the narration-only paragraph above the turn says nobody answered."""
+        indices = self.paragraph_segments.get(turn.paragraph - 1, ())
+        return bool(indices) and all(self.segments[j].kind != DIALOGUE for j in indices) and any(
+            _SILENCE.search(self.segments[j].text) for j in indices)
 
     def _self_named(self, quote: str) -> frozenset:
         """Who a quotation says it is: "I'm Tess Brennan", "This is Ruiz", "Irene Castellano. I called"."""
@@ -739,6 +778,7 @@ class _Past:
     adjacent_1: bool  # the previous turn is in the paragraph just above
     adjacent_2: bool
     same_para_1: bool
+    talked: frozenset  # who has spoken before in this conversation
 
 
 @dataclass
@@ -765,6 +805,7 @@ class TurnContext:
     self_named: frozenset
     called_by_previous: frozenset
     called_by_next: frozenset
+    after_silence: bool
     first_person_para: bool
     pool_head: list[str | None]
     pool_tail: list[str]

@@ -54,12 +54,16 @@ def decide(doc: Document, weights, beam: int = BEAM) -> list[tuple[str | None, f
     """Speaker and confidence of every turn. Turn-taking makes each decision depend on
     the last ones, so the likeliest few histories are kept, not just one: a slip early in
     an exchange need not carry through it."""
-    # A state: (log-likelihood, the last three speakers newest first, back-pointer).
-    states = [(0.0, (), None)]
+    # A state: (log-likelihood, the last three speakers newest first, back-pointer, who
+    # has spoken in this conversation).
+    states = [(0.0, (), None, frozenset())]
     for t, turn in enumerate(doc.turns):
         grown: dict[tuple, tuple] = {}
-        for likelihood, recent, node in states:
-            cands = doc.scores(t, {t - 1 - j: name for j, name in enumerate(recent)}, weights)
+        new_conversation = t == 0 or doc.turns[t - 1].conversation != turn.conversation
+        for likelihood, recent, node, talked in states:
+            if new_conversation:
+                talked = frozenset()
+            cands = doc.scores(t, {t - 1 - j: name for j, name in enumerate(recent)}, weights, talked)
             if not cands:
                 options = [(None, 0.0, likelihood)]
             else:
@@ -73,7 +77,7 @@ def decide(doc: Document, weights, beam: int = BEAM) -> list[tuple[str | None, f
             for name, confidence, score in options:
                 key = ((name,) + recent)[:3]
                 if key not in grown or grown[key][0] < score:
-                    grown[key] = (score, key, (name, confidence, node))
+                    grown[key] = (score, key, (name, confidence, node), talked | {name} if name else talked)
         states = sorted(grown.values(), key=lambda state: -state[0])[:beam]
     out = []
     node = states[0][2] if states else None

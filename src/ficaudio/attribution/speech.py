@@ -52,6 +52,16 @@ _PERSON_TAG = re.compile(r"\b(?:he|she|they|I|you|(?!It\b|This\b|That\b|Which\b|
                          r"shouted|shouts|yelled|yells|whispered|whispers|murmured|murmurs|replied|replies|answered|"
                          r"answers|muttered|mutters|told|tells)\b")
 
+# The clause ends on a person's speech verb, so what follows is said aloud.
+_SPOKEN_END = re.compile(r"\b(?:said|says|say|murmured|murmurs|whispered|whispers|muttered|mutters|replied|"
+                         r"replies|reply|answered|answers|answer|asked|asks|cried|cries|exclaimed|exclaims|called|"
+                         r"shouted|shouts|added|adds|began|continued|observed|remarked|went\s+on|spoke|speaks)"
+                         r"(?:\s+(?:to\s+\w+|\w+ly|thus|again|aloud))*\s*[:,\u2014-]*\s*$", re.I)
+
+_SPOKEN_START = re.compile(r"^[\s,;:\u2014-]*(?:\w+ly\s+)?(?:said|says|cried|cries|replied|replies|asked|asks|exclaimed|"
+                           r"whispered|whispers|murmured|murmurs|continued|added|adds|observed|returned|answered|"
+                           r"shouted|shouts|called|calls)\b", re.I)
+
 
 def looks_typed(quote: str) -> bool:
     """All lower case, text speak, or shouting in capitals with no one shouting."""
@@ -80,6 +90,10 @@ def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, co
         return True
     if _WRITTEN_INTO.search(near_before):
         return True  # "He types", "she texted back"
+    if _SPOKEN_END.search(near_before) or _SPOKEN_START.match(near_before) or _PERSON_TAG.match(near_before.lstrip()):
+        # "... opened her door and said:", "Not till then did Miss Bartlett reply:", and
+        # the part after a tag: "said Mr. Sleary, putting his head in at the door,"
+        return False
     leads_in = near_before.rstrip().endswith((":", ","))
     if leads_in or not near_before.strip():
         if _MEDIUM_WORD.search(near_before) and _WRITE_WORD.search(near_before):

@@ -181,7 +181,8 @@ def names_other(tag, other) -> bool:
 # What comes before a name in subject position: a clause boundary, a conjunction or an adverb.
 SUBJECT_BEFORE = re.compile(
     r"(?:[,;:(\u2014\u2013-]|\b(?:and|but|for|that|when|while|till|until|then|as|so|whereupon|before|after|if|though|"
-    r"although|because|since|once|now|not|soon|presently|last|again|also|here|there|\w+ly))\s*$"
+    r"although|because|since|once|now|not|soon|presently|last|again|also|here|there|afterwards|afterward|"
+    r"meanwhile|\w+ly))\s*$"
 )
 
 
