@@ -21,12 +21,10 @@ import difflib
 from importlib import metadata, util
 from pathlib import Path
 
-import numpy as np
 from pydub import AudioSegment
 
 from ..errors import EngineError, VoicesError
 from . import Engine, VoiceInfo, ranged_option, register
-from .dsp import shift_pitch, to_segment
 
 INSTALL = "pip install 'ficaudio[neural]'"
 RANGES = {"speed": (0.5, 2.0), "semitones": (-4, 4)}
@@ -166,6 +164,11 @@ class HibariEngine(Engine):
         return tts
 
     def synthesize(self, text: str, profile) -> AudioSegment:
+        # numpy only here: reading a cast (ficaudio script) need not load it.
+        import numpy as np
+
+        from .dsp import shift_pitch, to_segment
+
         path = model_path(profile)
         tts = self._voice(path, profile.voice)
         audio = tts(text, speed=_number(profile, "speed", 1.0), seed=_seed(profile))

@@ -22,13 +22,11 @@ from functools import lru_cache
 from importlib import metadata, util
 from pathlib import Path
 
-import numpy as np
 from pydub import AudioSegment
 
 from .. import defaults
 from ..errors import EngineError, VoicesError
 from . import Engine, VoiceInfo, ranged_option, register
-from .dsp import shift_pitch, to_segment
 
 INSTALL = "pip install 'ficaudio[piper]'"
 # length_scale, noise_scale and noise_w keep Piper's own names, so its documentation applies.
@@ -250,6 +248,11 @@ class PiperEngine(Engine):
         return voice
 
     def synthesize(self, text: str, profile) -> AudioSegment:
+        # numpy only here: reading a cast (ficaudio script) need not load it.
+        import numpy as np
+
+        from .dsp import shift_pitch, to_segment
+
         s = settings(profile)
         voice = self._voice(s.model)
         config = _piper().SynthesisConfig(
