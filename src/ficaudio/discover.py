@@ -142,11 +142,12 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
     dialogue = "\n".join(s.text for s in segments if s.kind == DIALOGUE)
     text = narration + "\n" + dialogue
     lower = Counter(w for w in re.findall(r"\b[a-z][a-z]+\b", text))
+    capital = Counter(re.findall(r"\b[A-Z][a-z]+\b", text))
 
     said, heard, initial, placed = Counter(), Counter(), Counter(), Counter()
     for source, counter in ((narration, said), (dialogue, heard)):
         for m in _NAME.finditer(source):
-            name = _trim(m.group(2), lower)
+            name = _trim(m.group(2), lower, capital)
             if not name:
                 continue
             form = f"{_norm_title(m.group(1))} {name}" if m.group(1) else name
@@ -246,11 +247,13 @@ def _person_evidence(narration: str, dialogue: str, forms: set[str]) -> Counter:
     return found
 
 
-def _trim(name: str, lower: Counter) -> str:
+def _trim(name: str, lower: Counter, capital: Counter) -> str:
     """Common words off the front of a capitalised run ("Then Mark", "Whereupon Anne"),
-    and the run cut at a title ("Miss Woodhouse Miss Bates")."""
+    and the run cut at a title ("Miss Woodhouse Miss Bates"). A word is common when the
+    text writes it in lower case often beside its capitalised uses: a fic in lower-case
+    chat ("except rory when he's excited") still has its Rory."""
     words = name.split()
-    while words and (words[0] in _STOP or lower[words[0].lower()] >= 2):
+    while words and (words[0] in _STOP or lower[words[0].lower()] >= max(2, 0.2 * capital[words[0]] + 1)):
         words = words[1:]
     for i, w in enumerate(words[1:], 1):
         if w in _TITLE_WORDS:
