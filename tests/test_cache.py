@@ -30,7 +30,7 @@ def _render(seed, voices, out, **kw):
 
 
 def _segment_files(tmp_path):
-    return set((tmp_path / "cache" / "ficaudio" / "segments").rglob("*.pcm"))
+    return set((tmp_path / "cache" / "ficaudio" / "segments").rglob("*.pcmz"))
 
 
 def test_recasting_one_character_resynthesizes_only_their_lines(seed, fake_voices, tmp_path):

@@ -106,7 +106,9 @@ def test_a_line_heard_is_cached_for_the_render(server, studio):
     assert status == 200 and data[:4] == b"RIFF"
     seg = list(studio.script.segments())[line]
     items = spoken_items(studio.voiced, seg.text, seg.speaker, 0.0)
-    cached = [Cache().read("segments", item.line.key, ".pcm") for item in items]
+    from ficaudio.synthesize import cached_pcm
+
+    cached = [cached_pcm(Cache(), item.line.key) for item in items]
     assert all(cached)
     assert wav_seconds(data) == pytest.approx(sum(len(pcm) for pcm in cached) / 2 / 22050, abs=0.3)
     assert request(url_of(server) + "api/line/99999.wav")[0] == 400

@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from pydub import AudioSegment
 
 from . import cache as cachemod
-from . import defaults
+from . import defaults, lossless
 from .engines import get_engine
 from .errors import EngineError, FicaudioError
 from .voices import VoiceProfile
@@ -89,11 +89,34 @@ def synthesize_line(line: Line) -> Clip:
     return level(to_clip(audio), line.profile.volume)
 
 
+# Segments are kept packed (lossless, a third to a half smaller than raw PCM). A cache written
+# before they were still answers, from its raw entries.
+_PACKED, _RAW = ".pcmz", ".pcm"
+
+
+def store_pcm(store: cachemod.Cache, key: str, pcm: bytes) -> None:
+    store.put("segments", key, _PACKED, lossless.pack(pcm))
+
+
+def cached_pcm(store: cachemod.Cache, key: str) -> bytes | None:
+    """A line's cached audio, or None if it was never made (or was damaged since)."""
+    data = store.read("segments", key, _PACKED)
+    if data is not None:
+        try:
+            return lossless.unpack(data)
+        except lossless.PackError:
+            return None
+    return store.read("segments", key, _RAW)
+
+
+def has_pcm(store: cachemod.Cache, key: str) -> bool:
+    return store.has("segments", key, _PACKED) or store.has("segments", key, _RAW)
+
+
 def _work(text: str, profile: VoiceProfile, key: str, root: str) -> str:
     store = cachemod.Cache(root)
-    if not store.has("segments", key, ".pcm"):
-        clip = synthesize_line(Line(text, profile))
-        store.put("segments", key, ".pcm", clip.pcm)
+    if not has_pcm(store, key):
+        store_pcm(store, key, synthesize_line(Line(text, profile)).pcm)
     return key
 
 
@@ -155,7 +178,7 @@ class Synthesizer:
         queued = 0
         for line in lines:
             key = line.key
-            if key in self._queued or self.store.has("segments", key, ".pcm"):
+            if key in self._queued or has_pcm(self.store, key):
                 continue
             self._queued.add(key)
             queued += 1
@@ -176,8 +199,8 @@ class Synthesizer:
                 raise
             except Exception as exc:  # a crash inside an engine
                 raise EngineError(f"the {line.profile.engine} engine failed on {line.text[:40]!r}: {exc}") from exc
-        pcm = self.store.read("segments", key, ".pcm")
+        pcm = cached_pcm(self.store, key)
         if pcm is None:  # never made, or damaged since: made again, here
             pcm = synthesize_line(line).pcm
-            self.store.put("segments", key, ".pcm", pcm)
+            store_pcm(self.store, key, pcm)
         return Clip(pcm)
