@@ -130,20 +130,17 @@ def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, spl
             click.echo(f"{audio}: up to date")
         return
     from .castfile import cast_for, cast_warnings
-    from .render import RenderOptions, render as render_script
-    from .voices import check_cast
+    from .render import RenderOptions, render_story
 
     script, cast = _script(input_path, found, warn=not quiet)
     for warning in [] if quiet else cast_warnings(script, cast):
         click.echo(f"warning: {warning}", err=True)
-    cast = cast_for(script, cast)
-    check_cast(cast)
     options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split,
                             settings=Settings(format=audio_format))
     bar = None if quiet else _ProgressBar(Path(input_path).name)
     try:
-        result = render_script(script, cast, options, progress=bar.update if bar else None,
-                               source_fingerprint=fingerprint)
+        result = render_story(input_path, found, script, cast_for(script, cast), options,
+                              progress=bar.update if bar else None)
     finally:
         if bar:
             bar.close()

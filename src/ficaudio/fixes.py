@@ -59,9 +59,8 @@ def save(path: str | Path, fixes: list[Fix]) -> None:
         raise ScriptError(f"{path}: cannot save the speaker fixes ({exc.strerror})") from exc
 
 
-def fix_for(script: Script, index: int, speaker: str) -> Fix:
+def _fix_at(segments: list, index: int, speaker: str) -> Fix:
     """The fix that gives segment `index` (in story order) to `speaker`."""
-    segments = list(script.segments())
     text = lambda i: segments[i].text if 0 <= i < len(segments) else ""  # noqa: E731
     return Fix(text(index), speaker, text(index - 1), text(index + 1), index / max(1, len(segments)))
 
@@ -72,7 +71,8 @@ def with_fixes(fixes: list[Fix], script: Script, indices, speaker: str) -> list[
     indices = list(dict.fromkeys(indices))
     gone = set(indices)
     kept = [f for f, at in zip(fixes, locate(script, fixes)) if at not in gone]
-    return [*kept, *(fix_for(script, i, speaker) for i in indices)]
+    segments = list(script.segments())
+    return [*kept, *(_fix_at(segments, i, speaker) for i in indices)]
 
 
 def locate(script: Script, fixes: list[Fix]) -> list[int | None]:

@@ -85,6 +85,21 @@ def render(script: Script, cast: Cast, options: RenderOptions, progress=None,
         return _render_locked(script, cast, options, progress, source_fingerprint, out_dir, slug)
 
 
+def render_story(input_path, voices_path, script: Script, cast: Cast, options: RenderOptions,
+                 progress=None) -> RenderResult:
+    """What `ficaudio render` and the studio's Render button do with a story read from
+    input_path and cast from voices_path (None when there is no voices.yaml): every voice
+    checked before any audio is made, then the render, recording the fingerprint by which
+    a later `ficaudio render` of the same files says "up to date"."""
+    from .voices import check_cast
+
+    check_cast(cast)
+    fingerprint = None
+    if Path(input_path).is_file():
+        fingerprint = sidecar.render_fingerprint(input_path, voices_path, options.settings, options.split)
+    return render(script, cast, options, progress=progress, source_fingerprint=fingerprint)
+
+
 def _render_locked(script, cast, options, progress, source_fingerprint, out_dir: Path, slug: str) -> RenderResult:
     meta_path = out_dir / f"{slug}{sidecar.SUFFIX}"
     previous = sidecar.read(meta_path)

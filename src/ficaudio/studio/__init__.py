@@ -245,20 +245,15 @@ class Studio:
         threading.Thread(target=self._render, args=(script, voiced, self.job), daemon=True).start()
 
     def _render(self, script, voiced, job: RenderJob) -> None:
-        from ..encode import Settings
-        from ..render import RenderOptions, render
-        from ..sidecar import render_fingerprint
-        from ..voices import check_cast
+        from ..render import RenderOptions, render_story
 
         def progress(done, total):
             job.done, job.total = done, total
 
         try:
-            check_cast(voiced)
             voices = self.voices_path if self.voices_path.exists() else None
-            fingerprint = render_fingerprint(self.input_path, voices, Settings(), False)
-            result = render(script, voiced, RenderOptions(out_dir=self.out_dir), progress=progress,
-                            source_fingerprint=fingerprint)
+            result = render_story(self.input_path, voices, script, voiced, RenderOptions(out_dir=self.out_dir),
+                                  progress=progress)
             job.outputs = [{"audio": o.audio.name, "vtt": o.vtt.name, "duration": o.duration,
                             "chapters": [{"title": c.title, "start": c.start_ms / 1000} for c in o.chapters]}
                            for o in result.outputs]
