@@ -8,6 +8,7 @@ import bisect
 import math
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..lexicon import NOUN_GENDER, SUBJECT_PRONOUNS
 from ..model import DIALOGUE, Script, Segment
@@ -446,8 +447,8 @@ class Document:
         out = []
         for name in self._pool(ctx, past):
             f = list(self._static(t, name))
-            for i, value in self._historic(ctx, turn, name, past):
-                f[i] = value
+            for i in self._historic(ctx, turn, name, past):
+                f[i] = 1.0
             out.append((name, zeros + f if not turn.narration else f + zeros))
         return out
 
@@ -461,12 +462,16 @@ class Document:
             ctx.static_scores, ctx.scored_with = {}, weights
         past = self._past(t, history, talked)
         turn = self.turns[t]
+        static = ctx.static_scores
         out = []
         for name in self._pool(ctx, past):
-            base = ctx.static_scores.get(name)
+            base = static.get(name)
             if base is None:
-                base = ctx.static_scores[name] = sum(w * x for w, x in zip(active, self._static(t, name)) if x)
-            out.append((name, base + sum(active[i] * value for i, value in self._historic(ctx, turn, name, past))))
+                base = static[name] = sum(w * x for w, x in zip(active, self._static(t, name)) if x)
+            historic = 0.0
+            for i in self._historic(ctx, turn, name, past):
+                historic += active[i]
+            out.append((name, base + historic))
         return out
 
     def _past(self, t: int, history, talked=None) -> "_Past":
@@ -499,8 +504,9 @@ class Document:
             pool.insert(min(len(pool), 3), self.narrator)
         return pool[:_MAX_CANDIDATES]
 
-    def _historic(self, ctx: "TurnContext", turn: Turn, name: str, past: "_Past") -> list[tuple[int, float]]:
-        """The signals that depend on who spoke before: (index into SIGNALS, value)."""
+    def _historic(self, ctx: "TurnContext", turn: Turn, name: str, past: "_Past") -> list[int]:
+        """The signals that depend on who spoke before that are on (indices into SIGNALS;
+        each is 0 or 1)."""
         on = []
         if past.adjacent_1 and name in ctx.in_previous_quote:
             on.append(_AT["addressed_by_prev"])
@@ -526,7 +532,7 @@ class Document:
             on.append(_AT["talked_before"])
         if ctx.after_silence and name == past.prev_1:
             on.append(_AT["goes_on_after_silence"])
-        return [(i, 1.0) for i in on]
+        return on
 
     def _static(self, t: int, name: str) -> list[float]:
         """The signals of candidate name for turn t that do not depend on who spoke before
@@ -767,9 +773,9 @@ class Document:
         return None
 
 
-@dataclass(frozen=True)
-class _Past:
-    """Who spoke in the turns before one, as a history of decide() has it."""
+class _Past(NamedTuple):
+    """Who spoke in the turns before one, as a history of decide() has it (a tuple: one
+    is made for every history at every turn)."""
 
     names: list[str]  # the last three speakers in the scene, newest first
     prev_1: str | None
