@@ -132,9 +132,10 @@ class Cache:
     @property
     def limit(self) -> int:
         """The most the cache may hold, in bytes (`ficaudio cache --limit` sets it)."""
+        text = self._limit_text()
         try:
-            return parse_size((self.root / LIMIT_FILE).read_text(encoding="utf-8").strip())
-        except (OSError, ValueError):
+            return parse_size(text) if text is not None else DEFAULT_LIMIT
+        except ValueError:
             return DEFAULT_LIMIT
 
     def set_limit(self, text: str) -> int:
