@@ -477,8 +477,7 @@ class Document:
     def _past(self, t: int, history, talked=None) -> "_Past":
         turn = self.turns[t]
         if talked is None:
-            talked = frozenset(history[k] for k in range(t - 1, -1, -1)
-                               if self.turns[k].conversation == turn.conversation) if isinstance(history, list) else frozenset()
+            talked = frozenset(self._conversation_so_far(t, history)) if isinstance(history, list) else frozenset()
         prev = [(k, history[k]) for k in range(t - 1, max(-1, t - 4), -1)
                 if self.turns[k].scene == turn.scene and history[k] is not None]
         names = [name for _, name in prev]
@@ -494,6 +493,14 @@ class Document:
             same_para_1=bool(prev) and prev[0][0] == t - 1 and self.turns[t - 1].last_paragraph == turn.paragraph,
             talked=talked,
         )
+
+    def _conversation_so_far(self, t: int, history: list):
+        """The speakers of the turns before t in t's conversation (its turns are
+        consecutive)."""
+        k = t - 1
+        while k >= 0 and self.turns[k].conversation == self.turns[t].conversation:
+            yield history[k]
+            k -= 1
 
     def _pool(self, ctx: "TurnContext", past: "_Past") -> list[str]:
         pool: list[str] = []
