@@ -3,7 +3,7 @@
     python benchmarks/serve_load.py [--out DIR] [--clients 200] [--stalled 50] [--seconds 10]
 
 Starts `ficaudio serve` in its own process on a rendered folder (DIR, or the seed rendered
-with the fake engine into a temporary one). Then, in the same run: one client alone for
+with voices.espeak.yaml into a temporary one). Then, in the same run: one client alone for
 the reference, and CLIENTS clients at once while STALLED connections send half a request
 line and nothing more (what a phone that lost its signal leaves behind). Each client
 loops over the feed, a chapters file and Range requests on the audio. It prints requests
@@ -28,13 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_653e07ef9e538d7a.txt"
-FAKE_VOICES = """narrator: {engine: fake, voice: narrator}
-unknown: {engine: fake, voice: mid}
-defaults:
-  female: {engine: fake, voice: female}
-  male: {engine: fake, voice: male}
-  unknown: {engine: fake, voice: mid}
-"""
+ESPEAK_VOICES = ROOT / "voices.espeak.yaml"
 
 
 def ficaudio(*args, **kw) -> subprocess.Popen | subprocess.CompletedProcess:
@@ -142,7 +136,7 @@ def held_open(s: socket.socket) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, help="a rendered folder (default: the seed, rendered with the fake engine)")
+    parser.add_argument("--out", type=Path, help="a rendered folder (default: the seed, rendered with voices.espeak.yaml)")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--stalled", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -151,9 +145,7 @@ def main(argv=None) -> int:
         out = args.out
         if out is None:
             out = Path(tmp) / "out"
-            voices = Path(tmp) / "voices.yaml"
-            voices.write_text(FAKE_VOICES)
-            ficaudio("render", "--quiet", SEED, "--voices", voices, "--out", out)
+            ficaudio("render", "--quiet", SEED, "--voices", ESPEAK_VOICES, "--out", out)
         port = free_port()
         log = open(Path(tmp) / "serve.log", "w")
         server = ficaudio("serve", out, "--port", port, log=log)
@@ -201,7 +193,7 @@ def main(argv=None) -> int:
               + "  ".join(f"{kind} p50 {1000 * percentile(v, 0.5):6.1f} ms p99 {1000 * percentile(v, 0.99):7.1f} ms"
                           for kind, v in lat.items() if v))
 
-    print(f"ficaudio serve on {'the seed, rendered with the fake engine' if args.out is None else out}: {files} files")
+    print(f"ficaudio serve on {'the seed, rendered with voices.espeak.yaml' if args.out is None else out}: {files} files")
     row("1 client (reference)", alone)
     row(f"{args.clients} clients, {args.stalled} stalled connections", crowd)
     for kind in ("feed", "range"):
