@@ -26,7 +26,11 @@ def pack(pcm: bytes) -> bytes:
     # Differences wrap modulo 2**16 here and are unwrapped the same way in unpack().
     second = np.diff(samples, n=2, prepend=[0, 0]).astype("<i2")
     planes = second.view(np.uint8).reshape(-1, 2)
-    return _HEADER.pack(MAGIC, len(samples)) + zlib.compress(planes[:, 0].tobytes() + planes[:, 1].tobytes(), 1)
+    # Run-length matching finds what LZ77 would in these planes (runs of small values) at
+    # two thirds of the cost of zlib's fastest full search, for 1-2% more bytes.
+    deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    return (_HEADER.pack(MAGIC, len(samples)) + deflate.compress(planes[:, 0].tobytes() + planes[:, 1].tobytes())
+            + deflate.flush())
 
 
 def unpack(data: bytes) -> bytes:
