@@ -201,3 +201,19 @@ def test_the_cache_keeps_to_its_limit_least_recently_used_first(seed, fake_voice
     result = CliRunner().invoke(main, ["cache", "--clear"])
     assert Cache().size() == (0, 0) and Cache().limit == 200_000
     assert CliRunner().invoke(main, ["cache", "--limit", "lots"]).exit_code == 1
+
+
+@needs_espeak
+def test_espeak_lines_are_the_same_samples_whatever_jobs_is(seed, tmp_path):
+    """A worker's earlier lines leave no trace in its next one: the cache made with one
+    job and with two holds the same bytes, so a resumed render matches a clean one."""
+    import shutil
+
+    def segments():
+        return {p.name: p.read_bytes() for p in _segment_files(tmp_path)}
+
+    _render(seed, ROOT / "voices.espeak.yaml", tmp_path / "one", jobs=1)
+    one = segments()
+    shutil.rmtree(tmp_path / "cache" / "ficaudio" / "segments")
+    _render(seed, ROOT / "voices.espeak.yaml", tmp_path / "two", jobs=2)
+    assert len(one) > 50 and segments() == one
