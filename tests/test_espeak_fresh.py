@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from ficaudio.engines import get_engine
 from ficaudio.errors import VoicesError
 from ficaudio.voices import VoiceProfile
-from tests.conftest import needs_espeak
+from tests.conftest import all_end, children, needs_espeak
 
 pytestmark = needs_espeak
 
@@ -46,26 +45,11 @@ def test_an_unknown_voice_is_still_a_voices_error():
 def _descendants(pid: int) -> set[int]:
     found, todo = set(), [pid]
     while todo:
-        parent = todo.pop()
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as stat:
-                        ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-                except OSError:
-                    continue
-                if ppid == parent and int(entry) not in found:
-                    found.add(int(entry))
-                    todo.append(int(entry))
+        for child in children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_the_helpers_end_when_the_process_using_them_is_killed():
@@ -76,7 +60,4 @@ def test_the_helpers_end_when_the_process_using_them_is_killed():
     assert len(helpers) >= 2
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
-    deadline = time.monotonic() + 10
-    while any(_alive(p) for p in helpers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(_alive(p) for p in helpers)
+    assert all_end(helpers)

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from ficaudio.cli import main
-from tests.conftest import SEED, needs_ffmpeg
+from tests.conftest import SEED, all_end, children, needs_ffmpeg
 
 pytestmark = needs_ffmpeg
 
@@ -70,34 +70,13 @@ def test_up_to_date_means_the_files_still_hold_what_was_rendered(fake_voices, tm
     assert vtt.read_text() == good
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_a_second_render_of_the_same_story_says_who_is_writing_it(fake_voices, tmp_path):
     out = tmp_path / "out"
     env = dict(os.environ, FICAUDIO_FAKE_DELAY="0.1")
     first = subprocess.Popen(render_cmd(out, fake_voices, "--quiet", "--jobs", "2"), env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not _children(first.pid) and time.monotonic() < deadline:
+    while not children(first.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     second = run(out, fake_voices, "--quiet", "--jobs", "1")
     assert second.returncode == 1
@@ -113,17 +92,14 @@ def test_kill_9_takes_the_workers_along_and_the_next_render_cleans_up(fake_voice
     proc = subprocess.Popen(render_cmd(out, fake_voices, "--quiet", "--jobs", "2"), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+    while len(children(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(1.0)  # some lines done, some units written
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     assert workers
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
-    deadline = time.monotonic() + 10
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(_alive(w) for w in workers)
+    assert all_end(workers)
     assert proc.stdout.read() == b""  # nobody holds the pipe: `ficaudio render x | cat` ends
     again = run(out, fake_voices, "--quiet")
     assert again.returncode == 0, again.stderr
