@@ -177,6 +177,43 @@ def test_a_replaced_model_changes_the_cache_key(tmp_path):
     assert PiperEngine().voice_version(profile) != first
 
 
+# The model's noise, made to follow a seed: onnx and onnxruntime only.
+
+def test_seeded_noise_is_unit_normal_repeatable_and_follows_the_seed(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper
+
+    from ficaudio.engines.seeded_noise import SEED_INPUT, seeded_model
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, None])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None])
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, [None, None])
+    graph = helper.make_graph([helper.make_node("RandomNormalLike", ["x"], ["y"], dtype=TensorProto.FLOAT),
+                               helper.make_node("RandomNormalLike", ["x"], ["z"], mean=5.0, scale=2.0)],
+                              "noise", [x], [y, z])
+    path = tmp_path / "noise.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)]), str(path))
+    session = ort.InferenceSession(seeded_model(path), providers=["CPUExecutionProvider"])
+    shape = np.zeros((200, 500), dtype=np.float32)
+
+    def draw(seed):
+        return session.run(None, {"x": shape, SEED_INPUT: np.array(float(seed))})
+
+    y0, z0 = draw(0)
+    assert y0.shape == shape.shape and y0.dtype == np.float32
+    assert abs(y0.mean()) < 0.01 and abs(y0.std() - 1) < 0.01
+    assert abs(z0.mean() - 5) < 0.02 and abs(z0.std() - 2) < 0.02
+    # White: neighbouring draws are not correlated, and two nodes do not share noise.
+    flat = y0.ravel()
+    assert abs(np.corrcoef(flat[:-1], flat[1:])[0, 1]) < 0.01
+    assert abs(np.corrcoef(flat, (z0.ravel() - 5) / 2)[0, 1]) < 0.01
+    again, _ = draw(0)
+    assert np.array_equal(again, y0)
+    other, _ = draw(1)
+    assert abs(np.corrcoef(flat, other.ravel())[0, 1]) < 0.01
+
+
 # Real synthesis.
 
 @needs_piper
@@ -186,6 +223,19 @@ def test_piper_speaks_a_short_sentence():
     assert 1.0 < seconds(audio) < 6.0
     x = samples(audio)
     assert np.sqrt((x**2).mean()) > 300  # speech, not silence
+
+
+@needs_piper
+def test_a_line_is_the_same_samples_whatever_was_said_before_and_a_retake_differs():
+    line = "You came back, then."
+    fresh = PiperEngine().synthesize(line, piper_profile())
+    engine = PiperEngine()
+    engine.synthesize("Something else entirely, said first, and at length.", piper_profile())
+    engine.synthesize("And a third thing.", piper_profile(seed=3))
+    assert engine.synthesize(line, piper_profile()).raw_data == fresh.raw_data
+    retake = engine.retake(piper_profile(), 1)
+    assert retake.option("seed") == 1
+    assert engine.synthesize(line, retake).raw_data != fresh.raw_data
 
 
 @needs_piper

@@ -70,6 +70,24 @@ class Engine:
         return replace(profile, options=tuple(sorted(options.items())))
 
 
+def seed_option(profile) -> int:
+    """The noise seed of a neural voice's profile (`seed:`, default 0)."""
+    value = profile.option("seed", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise VoicesError("seed must be a whole number (0 or more); another seed reads a line differently")
+    return value
+
+
+def reseeded(profile, take: int):
+    """The profile for the `take`-th new reading of a line by an engine whose noise
+    follows `seed:`: the same line with another seed."""
+    from dataclasses import replace
+
+    options = dict(profile.options)
+    options["seed"] = seed_option(profile) + take
+    return replace(profile, options=tuple(sorted(options.items())))
+
+
 def ranged_option(options: dict, key: str, ranges: dict) -> float | None:
     """An engine option that must be a number in ranges[key]; None when it is not set."""
     value = options.get(key)

@@ -24,7 +24,7 @@ from pathlib import Path
 from pydub import AudioSegment
 
 from ..errors import EngineError, VoicesError
-from . import Engine, VoiceInfo, ranged_option, register
+from . import Engine, VoiceInfo, ranged_option, register, reseeded, seed_option
 
 INSTALL = "pip install 'ficaudio[neural]'"
 RANGES = {"speed": (0.5, 2.0), "semitones": (-4, 4)}
@@ -90,13 +90,6 @@ def _number(profile, key: str, default: float) -> float:
     return default if value is None else value
 
 
-def _seed(profile) -> int:
-    value = profile.option("seed", 0)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise VoicesError("seed must be a whole number (0 or more); another seed reads a line differently")
-    return value
-
-
 @register("hibari")
 class HibariEngine(Engine):
     credit = "hibari"
@@ -140,16 +133,12 @@ class HibariEngine(Engine):
         model_path(profile)
         _number(profile, "speed", 1.0)
         _number(profile, "semitones", 0.0)
-        _seed(profile)
+        seed_option(profile)
 
     deterministic = False  # with another seed
 
     def retake(self, profile, take: int):
-        from dataclasses import replace
-
-        options = dict(profile.options)
-        options["seed"] = _seed(profile) + take
-        return replace(profile, options=tuple(sorted(options.items())))
+        return reseeded(profile, take)
 
     def _voice(self, path: Path, name: str):
         """The loaded model, once per process: loading takes longer than most lines."""
@@ -171,7 +160,7 @@ class HibariEngine(Engine):
 
         path = model_path(profile)
         tts = self._voice(path, profile.voice)
-        audio = tts(text, speed=_number(profile, "speed", 1.0), seed=_seed(profile))
+        audio = tts(text, speed=_number(profile, "speed", 1.0), seed=seed_option(profile))
         if audio.size == 0:
             audio = np.zeros(0, dtype=np.float32)
         return to_segment(shift_pitch(audio, tts.sample_rate, _number(profile, "semitones", 0.0)))

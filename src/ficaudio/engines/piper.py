@@ -7,7 +7,9 @@ ships (`en_US-joe-medium`). piper-tts is GPL-3.0, so it stays an optional extra
 for it.
 
 `semitones` shifts a voice's pitch (see dsp.py), so one single-speaker model can still
-give several characters voices of their own. Piper's own length_scale cannot do the
+give several characters voices of their own. The model's random draws are replaced by
+noise that follows `seed:` (see seeded_noise.py): a line sounds the same whichever
+worker says it and whatever it said before. Piper's own length_scale cannot do the
 stretch: its durations do not scale in proportion, so pace would follow pitch.
 """
 
@@ -26,7 +28,7 @@ from pydub import AudioSegment
 
 from .. import defaults
 from ..errors import EngineError, VoicesError
-from . import Engine, VoiceInfo, ranged_option, register
+from . import Engine, VoiceInfo, ranged_option, register, reseeded, seed_option
 
 INSTALL = "pip install 'ficaudio[piper]'"
 # length_scale, noise_scale and noise_w keep Piper's own names, so its documentation applies.
@@ -70,6 +72,7 @@ class Settings:
     noise_scale: float | None
     noise_w: float | None
     semitones: float
+    seed: int
 
 
 @lru_cache(maxsize=1)
@@ -159,12 +162,13 @@ def settings(profile) -> Settings:
         noise_scale=ranged_option(options, "noise_scale", RANGES),
         noise_w=ranged_option(options, "noise_w", RANGES),
         semitones=ranged_option(options, "semitones", RANGES) or 0.0,
+        seed=seed_option(profile),
     )
 
 
 def _require_piper() -> None:
     # find_spec, not import: the check runs in the main process, which never synthesizes.
-    if util.find_spec("piper") is None or util.find_spec("onnxruntime") is None:
+    if any(util.find_spec(module) is None for module in ("piper", "onnxruntime", "onnx")):
         raise EngineError(f"Piper voices need piper-tts, an optional extra: run `{INSTALL}`")
 
 
@@ -196,12 +200,14 @@ def describe(model: Model) -> VoiceInfo:
 @register("piper")
 class PiperEngine(Engine):
     credit = "Piper"
-    extra_keys = frozenset({"model", "speaker", "length_scale", "noise_scale", "noise_w", "semitones"})
+    extra_keys = frozenset({"model", "speaker", "length_scale", "noise_scale", "noise_w", "semitones", "seed"})
     # Piper voices are chosen with model: and speaker:; `voice` stays empty.
     default_voice = ""
 
-    # Piper draws fresh noise on every call: a retake (a new cache key) is a new reading.
-    deterministic = False
+    deterministic = False  # with another seed
+
+    def retake(self, profile, take: int):
+        return reseeded(profile, take)
 
     def __init__(self):
         self._loaded: dict[Path, object] = {}
@@ -209,7 +215,8 @@ class PiperEngine(Engine):
 
     def version(self) -> str:
         _require_piper()
-        return f"piper-tts-{metadata.version('piper-tts')}-onnxruntime-{metadata.version('onnxruntime')}"
+        # "-seeded": lines made before the noise followed the seed were not repeatable.
+        return f"piper-tts-{metadata.version('piper-tts')}-onnxruntime-{metadata.version('onnxruntime')}-seeded"
 
     def voice_version(self, profile) -> str:
         model = find_model(profile.option("model"))
@@ -229,23 +236,27 @@ class PiperEngine(Engine):
         _require_piper()
         settings(profile)
 
-    def _voice(self, model: Model):
-        """The loaded model, once per process: loading takes longer than most lines."""
-        voice = self._loaded.get(model.path)
-        if voice is None:
-            piper = _piper()
+    def _voice(self, model: Model, seed: int):
+        """A voice whose noise follows seed. The model is loaded once per process: loading
+        takes longer than most lines."""
+        piper = _piper()
+        loaded = self._loaded.get(model.path)
+        if loaded is None:
             import onnxruntime
+
+            from .seeded_noise import seeded_model
 
             options = onnxruntime.SessionOptions()
             # Synthesis already runs one worker process per core; a session spreading
             # over every core as well only makes the workers fight over them.
             options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
-            session = onnxruntime.InferenceSession(str(model.path), sess_options=options,
+            session = onnxruntime.InferenceSession(seeded_model(model.path), sess_options=options,
                                                    providers=["CPUExecutionProvider"])
-            voice = piper.PiperVoice(session=session, config=piper.PiperConfig.from_dict(model.config()))
-            self._loaded[model.path] = voice
-        return voice
+            loaded = self._loaded[model.path] = (session, piper.PiperConfig.from_dict(model.config()))
+        session, config = loaded
+        # A voice per call, not a seed set on a shared one: the studio speaks from threads.
+        return piper.PiperVoice(session=_Seeded(session, seed), config=config)
 
     def synthesize(self, text: str, profile) -> AudioSegment:
         # numpy only here: reading a cast (ficaudio script) need not load it.
@@ -254,7 +265,7 @@ class PiperEngine(Engine):
         from .dsp import shift_pitch, to_segment
 
         s = settings(profile)
-        voice = self._voice(s.model)
+        voice = self._voice(s.model, s.seed)
         config = _piper().SynthesisConfig(
             speaker_id=s.speaker,
             length_scale=s.length_scale,
@@ -267,3 +278,21 @@ class PiperEngine(Engine):
         chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
         audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         return to_segment(shift_pitch(audio, voice.config.sample_rate, s.semitones))
+
+
+class _Seeded:
+    """An onnxruntime session that feeds the noise seed with every call Piper makes."""
+
+    def __init__(self, session, seed: int):
+        self._session = session
+        self._seed = seed
+
+    def run(self, output_names, feeds, *args, **kwargs):
+        import numpy as np
+
+        from .seeded_noise import SEED_INPUT
+
+        return self._session.run(output_names, {**feeds, SEED_INPUT: np.array(float(self._seed))}, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
