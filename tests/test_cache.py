@@ -19,6 +19,7 @@ from ficaudio.render import RenderOptions, render
 from ficaudio.split import split
 from ficaudio.voices import load_cast
 from tests.conftest import ROOT, needs_espeak, needs_ffmpeg
+from tests.test_piper import needs_piper
 
 pytestmark = needs_ffmpeg
 
@@ -203,8 +204,9 @@ def test_the_cache_keeps_to_its_limit_least_recently_used_first(seed, fake_voice
     assert CliRunner().invoke(main, ["cache", "--limit", "lots"]).exit_code == 1
 
 
-@needs_espeak
-def test_espeak_lines_are_the_same_samples_whatever_jobs_is(seed, tmp_path):
+@pytest.mark.parametrize("voices", [pytest.param("voices.espeak.yaml", marks=needs_espeak),
+                                    pytest.param("voices.piper.yaml", marks=needs_piper)])
+def test_lines_are_the_same_samples_whatever_jobs_is(seed, tmp_path, voices):
     """A worker's earlier lines leave no trace in its next one: the cache made with one
     job and with two holds the same bytes, so a resumed render matches a clean one."""
     import shutil
@@ -212,8 +214,8 @@ def test_espeak_lines_are_the_same_samples_whatever_jobs_is(seed, tmp_path):
     def segments():
         return {p.name: p.read_bytes() for p in _segment_files(tmp_path)}
 
-    _render(seed, ROOT / "voices.espeak.yaml", tmp_path / "one", jobs=1)
+    _render(seed, ROOT / voices, tmp_path / "one", jobs=1)
     one = segments()
     shutil.rmtree(tmp_path / "cache" / "ficaudio" / "segments")
-    _render(seed, ROOT / "voices.espeak.yaml", tmp_path / "two", jobs=2)
+    _render(seed, ROOT / voices, tmp_path / "two", jobs=2)
     assert len(one) > 50 and segments() == one
