@@ -12,7 +12,9 @@ through Box-Muller), so the voice sounds as it did.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from functools import lru_cache
 from pathlib import Path
 
 SEED_INPUT = "ficaudio_noise_seed"
@@ -25,44 +27,69 @@ _SCALE_1, _SCALE_2 = 43758.5453, 24634.6345
 def seeded_model(path: Path) -> bytes:
     """The model at path, serialized, with every RandomNormalLike replaced by noise that
     depends only on position and the double scalar input SEED_INPUT."""
-    import onnx
-    from onnx import TensorProto, helper
-
-    model = onnx.load(str(path))
+    pb = _onnx_protos()
+    model = pb.ModelProto()
+    model.ParseFromString(Path(path).read_bytes())
     graph = model.graph
     nodes = list(graph.node)
     if not any(n.op_type == "RandomNormalLike" for n in nodes):
         return model.SerializeToString()
-    graph.input.append(helper.make_tensor_value_info(SEED_INPUT, TensorProto.DOUBLE, []))
+    seed = graph.input.add()
+    seed.name = SEED_INPUT
+    seed.type.tensor_type.elem_type = pb.TensorProto.DOUBLE
+    seed.type.tensor_type.shape.SetInParent()  # a scalar: a shape with no dimensions
     rewritten = []
     for k, node in enumerate(nodes):
         if node.op_type != "RandomNormalLike":
             rewritten.append(node)
             continue
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        rewritten += _normal_like(helper, TensorProto, node.input[0], node.output[0], f"ficaudio_noise_{k}", k,
-                                  mean=attrs.get("mean", 0.0), scale=attrs.get("scale", 1.0),
-                                  dtype=attrs.get("dtype", TensorProto.FLOAT))
+        attrs = {a.name: a for a in node.attribute}
+        rewritten += _normal_like(pb, node.input[0], node.output[0], f"ficaudio_noise_{k}", k,
+                                  mean=attrs["mean"].f if "mean" in attrs else 0.0,
+                                  scale=attrs["scale"].f if "scale" in attrs else 1.0,
+                                  dtype=attrs["dtype"].i if "dtype" in attrs else pb.TensorProto.FLOAT)
     del graph.node[:]
     graph.node.extend(rewritten)
     return model.SerializeToString()
 
 
-def _normal_like(helper, TensorProto, like: str, out: str, p: str, k: int, mean: float, scale: float, dtype: int):
+@lru_cache(maxsize=1)
+def _onnx_protos():
+    """onnx's generated protobuf classes, read without the onnx package: its import takes
+    most of a second (ml_dtypes) in every worker, longer than loading the voice."""
+    spec = importlib.util.find_spec("onnx")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("onnx")
+    where = importlib.util.spec_from_file_location("ficaudio_onnx_ml_pb2", Path(spec.origin).parent / "onnx_ml_pb2.py")
+    module = importlib.util.module_from_spec(where)
+    where.loader.exec_module(module)
+    return module
+
+
+def _normal_like(pb, like: str, out: str, p: str, k: int, mean: float, scale: float, dtype: int):
     """Nodes computing `out`: unit-normal noise shaped like `like`, from positions and the seed."""
+    outside = {"LIKE": like, SEED_INPUT: SEED_INPUT}
+
+    def node(kind: str, inputs: list[str], output: str, **attrs):
+        made = pb.NodeProto(op_type=kind, input=inputs, output=[output])
+        for name, value in attrs.items():
+            if isinstance(value, pb.TensorProto):
+                made.attribute.add(name=name, type=pb.AttributeProto.TENSOR, t=value)
+            else:
+                made.attribute.add(name=name, type=pb.AttributeProto.INT, i=value)
+        return made
 
     def const(name: str, value: float):
-        return helper.make_node("Constant", [], [f"{p}_{name}"],
-                                value=helper.make_tensor(f"{p}_{name}_value", TensorProto.DOUBLE, [], [value]))
+        return node("Constant", [], f"{p}_{name}",
+                    value=pb.TensorProto(name=f"{p}_{name}_value", data_type=pb.TensorProto.DOUBLE, double_data=[value]))
 
     def op(kind: str, inputs: list[str], name: str, **attrs):
-        outside = {"LIKE": like, SEED_INPUT: SEED_INPUT}
-        return helper.make_node(kind, [outside.get(i, f"{p}_{i}") for i in inputs], [f"{p}_{name}"], **attrs)
+        return node(kind, [outside.get(i, f"{p}_{i}") for i in inputs], f"{p}_{name}", **attrs)
 
     return [
         op("Shape", ["LIKE"], "shape"),
         op("ReduceProd", ["shape"], "count", keepdims=0),
-        op("Cast", ["count"], "count_d", to=TensorProto.DOUBLE),
+        op("Cast", ["count"], "count_d", to=pb.TensorProto.DOUBLE),
         const("zero", 0.0), const("one", 1.0), const("step", _STEP),
         const("offset", _NODE_STEP * (k + 1)), const("seed_step", _SEED_STEP),
         const("scale_1", _SCALE_1), const("scale_2", _SCALE_2), const("golden", (1 + math.sqrt(5)) / 2),
@@ -96,5 +123,5 @@ def _normal_like(helper, TensorProto, like: str, out: str, p: str, k: int, mean:
         op("Mul", ["normal", "sd"], "scaled"),
         op("Add", ["scaled", "mean"], "shifted"),
         op("Cast", ["shifted"], "typed", to=dtype),
-        helper.make_node("Reshape", [f"{p}_typed", f"{p}_shape"], [out]),
+        node("Reshape", [f"{p}_typed", f"{p}_shape"], out),
     ]
