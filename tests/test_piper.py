@@ -86,8 +86,9 @@ def test_resampling_from_another_model_rate_keeps_pitch_without_aliases():
 
 # Casting and errors.
 
-def test_piper_profile_without_the_package_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "piper", None)  # `import piper` now fails
+@pytest.mark.parametrize("package", ["piper", "onnx"])
+def test_piper_profile_without_the_package_is_a_clear_error(monkeypatch, package):
+    monkeypatch.setitem(sys.modules, package, None)  # `import piper` (or onnx) now fails
     cast = parse_cast(f"narrator: {{engine: piper, model: {JOE}}}\n", "v.yaml")
     with pytest.raises(VoicesError, match=r"pip install 'ficaudio\[piper\]'"):
         check_cast(cast)

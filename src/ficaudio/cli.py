@@ -220,7 +220,7 @@ def check(audio, threshold, model, jobs, fix, quiet):
 
     Runs an offline speech recognizer over every line of AUDIO's transcript (the .vtt
     beside it) and compares the words heard with the words of the line. With --fix,
-    the lines above the threshold are synthesized again, with another seed or noise,
+    the lines above the threshold are synthesized again with another noise seed,
     the book is re-assembled, and those lines are heard again. Needs the check extra:
     pip install 'ficaudio[check]'.
 

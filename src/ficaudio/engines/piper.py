@@ -169,7 +169,7 @@ def settings(profile) -> Settings:
 def _require_piper() -> None:
     # find_spec, not import: the check runs in the main process, which never synthesizes.
     if any(util.find_spec(module) is None for module in ("piper", "onnxruntime", "onnx")):
-        raise EngineError(f"Piper voices need piper-tts, an optional extra: run `{INSTALL}`")
+        raise EngineError(f"Piper voices need piper-tts and onnx, an optional extra: run `{INSTALL}`")
 
 
 def _piper():
