@@ -86,6 +86,11 @@ def _normal_like(pb, like: str, out: str, p: str, k: int, mean: float, scale: fl
     def op(kind: str, inputs: list[str], name: str, **attrs):
         return node(kind, [outside.get(i, f"{p}_{i}") for i in inputs], f"{p}_{name}", **attrs)
 
+    def sine_hash(x: str, scale: str, name: str):
+        """frac(sin(x) * scale): uniform in [0, 1) for x spread far enough apart."""
+        return [op("Sin", [x], f"{name}_sin"), op("Mul", [f"{name}_sin", scale], f"{name}_big"),
+                op("Floor", [f"{name}_big"], f"{name}_floor"), op("Sub", [f"{name}_big", f"{name}_floor"], name)]
+
     return [
         op("Shape", ["LIKE"], "shape"),
         op("ReduceProd", ["shape"], "count", keepdims=0),
@@ -101,18 +106,12 @@ def _normal_like(pb, like: str, out: str, p: str, k: int, mean: float, scale: fl
         op("Mul", [SEED_INPUT, "seed_step"], "seeded"),
         op("Add", ["spread", "offset"], "placed"),
         op("Add", ["placed", "seeded"], "x"),
-        # u1, u2 in (0, 1): the fractional parts of two scaled sines of x
-        op("Sin", ["x"], "sin_1"),
-        op("Mul", ["sin_1", "scale_1"], "big_1"),
-        op("Floor", ["big_1"], "floor_1"),
-        op("Sub", ["big_1", "floor_1"], "frac_1"),
+        # u1, u2 in (0, 1): the fractional parts of two scaled sines of x (u1 kept off 0)
+        *sine_hash("x", "scale_1", "frac_1"),
         op("Mul", ["frac_1", "keep"], "kept_1"),
         op("Add", ["kept_1", "tiny"], "u1"),
         op("Mul", ["x", "golden"], "x_2"),
-        op("Sin", ["x_2"], "sin_2"),
-        op("Mul", ["sin_2", "scale_2"], "big_2"),
-        op("Floor", ["big_2"], "floor_2"),
-        op("Sub", ["big_2", "floor_2"], "u2"),
+        *sine_hash("x_2", "scale_2", "u2"),
         # Box-Muller: sqrt(-2 ln u1) cos(2 pi u2) is unit-normal
         op("Log", ["u1"], "log_u1"),
         op("Mul", ["log_u1", "minus_two"], "radius_sq"),
