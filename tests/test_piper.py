@@ -214,6 +214,13 @@ def test_seeded_noise_is_unit_normal_repeatable_and_follows_the_seed(tmp_path):
     other, _ = draw(1)
     assert abs(np.corrcoef(flat, other.ravel())[0, 1]) < 0.01
 
+    # A model that draws nothing still takes the seed the engine feeds to every model.
+    plain = tmp_path / "plain.onnx"
+    onnx.save(helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "plain", [x], [y]),
+                                opset_imports=[helper.make_opsetid("", 15)]), str(plain))
+    session = ort.InferenceSession(seeded_model(plain), providers=["CPUExecutionProvider"])
+    assert np.array_equal(session.run(None, {"x": shape, SEED_INPUT: np.array(0.0)})[0], shape)
+
 
 # Real synthesis.
 
