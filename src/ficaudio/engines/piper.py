@@ -29,6 +29,7 @@ from pydub import AudioSegment
 from .. import defaults
 from ..errors import EngineError, VoicesError
 from . import Engine, VoiceInfo, ranged_option, register, reseeded, seed_option
+from .seeded_noise import SEED_INPUT
 
 INSTALL = "pip install 'ficaudio[piper]'"
 # length_scale, noise_scale and noise_w keep Piper's own names, so its documentation applies.
@@ -237,11 +238,11 @@ class PiperEngine(Engine):
         settings(profile)
 
     def _voice(self, model: Model, seed: int):
-        """A voice whose noise follows seed. The model is loaded once per process: loading
-        takes longer than most lines."""
-        piper = _piper()
+        """The piper module and a voice whose noise follows seed. The model is loaded, and
+        the packages checked, once per process: loading takes longer than most lines."""
         loaded = self._loaded.get(model.path)
         if loaded is None:
+            piper = _piper()
             import onnxruntime
 
             from .seeded_noise import seeded_model
@@ -253,10 +254,10 @@ class PiperEngine(Engine):
             options.inter_op_num_threads = 1
             session = onnxruntime.InferenceSession(seeded_model(model.path), sess_options=options,
                                                    providers=["CPUExecutionProvider"])
-            loaded = self._loaded[model.path] = (session, piper.PiperConfig.from_dict(model.config()))
-        session, config = loaded
+            loaded = self._loaded[model.path] = (piper, session, piper.PiperConfig.from_dict(model.config()))
+        piper, session, config = loaded
         # A voice per call, not a seed set on a shared one: the studio speaks from threads.
-        return piper.PiperVoice(session=_Seeded(session, seed), config=config)
+        return piper, piper.PiperVoice(session=_Seeded(session, seed), config=config)
 
     def synthesize(self, text: str, profile) -> AudioSegment:
         # numpy only here: reading a cast (ficaudio script) need not load it.
@@ -265,8 +266,8 @@ class PiperEngine(Engine):
         from .dsp import shift_pitch, to_segment
 
         s = settings(profile)
-        voice = self._voice(s.model, s.seed)
-        config = _piper().SynthesisConfig(
+        piper, voice = self._voice(s.model, s.seed)
+        config = piper.SynthesisConfig(
             speaker_id=s.speaker,
             length_scale=s.length_scale,
             noise_scale=s.noise_scale,
@@ -289,8 +290,6 @@ class _Seeded:
 
     def run(self, output_names, feeds, *args, **kwargs):
         import numpy as np
-
-        from .seeded_noise import SEED_INPUT
 
         return self._session.run(output_names, {**feeds, SEED_INPUT: np.array(float(self._seed))}, *args, **kwargs)
 
