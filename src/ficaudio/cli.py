@@ -90,11 +90,14 @@ def main():
 @click.option("--format", "audio_format", type=click.Choice(FORMATS), default=defaults.FORMAT, show_default=True,
               help="mp3 (ID3 chapters, for podcast apps) or m4b (AAC audiobook, for audiobook players).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Synthesize and encode on a Ray cluster: auto (the one this machine belongs to) or "
+                   "ray://HOST:PORT. Needs the cluster extra.")
 @click.option("--no-cache", is_flag=True, help="Synthesize and encode everything afresh.")
 @click.option("--split", is_flag=True, help="One file per chapter, with track numbers.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no notes on the casting.")
 @_friendly
-def render(inputs, voices, out_dir, audio_format, jobs, no_cache, split, quiet):
+def render(inputs, voices, out_dir, audio_format, jobs, cluster, no_cache, split, quiet):
     """Render stories to MP3 or M4B with a WebVTT transcript.
 
     Writes OUT/<title>.mp3 (or .m4b; chaptered, tagged, with cover art) and
@@ -105,12 +108,14 @@ def render(inputs, voices, out_dir, audio_format, jobs, no_cache, split, quiet):
     Example:
       ficaudio render seeds/000_653e07ef9e538d7a.txt --out out
       ficaudio render seeds/000_653e07ef9e538d7a.txt --format m4b --split
+      ficaudio render fics/*.txt --out library --cluster auto
     """
     for input_path in inputs:
-        _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, split, quiet)
+        _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, split, quiet, cluster=cluster)
 
 
-def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, split, quiet, again=False):
+def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, split, quiet, again=False,
+                  cluster=None):
     """Render one story, as `render` does; `again` renders even an up-to-date output
     (after `check --fix` chose lines to make again)."""
     from .encode import Settings
@@ -136,7 +141,7 @@ def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, spl
     for warning in [] if quiet else cast_warnings(script, cast):
         click.echo(f"warning: {warning}", err=True)
     options = RenderOptions(out_dir=out_dir, jobs=jobs, use_cache=not no_cache, split=split,
-                            settings=Settings(format=audio_format))
+                            settings=Settings(format=audio_format), cluster=cluster)
     bar = None if quiet else _ProgressBar(Path(input_path).name)
     try:
         result = render_story(input_path, found, script, cast_for(script, cast), options,

@@ -41,6 +41,7 @@ class RenderOptions:
     use_cache: bool = True
     cache_dir: Path | None = None
     split: bool = False
+    cluster: str | None = None  # a Ray cluster's address (see cluster.py), or None: this machine
     settings: Settings = Settings()
 
 
@@ -123,7 +124,12 @@ def _render_locked(script, cast, options, progress, source_fingerprint, out_dir:
         tmp_cache = tempfile.TemporaryDirectory(prefix="ficaudio-nocache-")
         store = cachemod.Cache(Path(tmp_cache.name))
     try:
-        with Synthesizer(store, options.jobs) as synth:
+        cluster = None
+        if options.cluster:
+            from .cluster import Cluster
+
+            cluster = Cluster(options.cluster)
+        with Synthesizer(store, options.jobs, cluster) as synth:
             lines = [item.line for part in parts for item in part.items]
             synthesized = synth.submit(lines)
             # The workers are busy now: draw the cover meanwhile.
@@ -272,8 +278,7 @@ def _unit_samples(parts: list[Part], jobs: int) -> int:
 def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, options, tags, counter) -> Output:
     settings = options.settings
     codec = settings.codec
-    jobs = synth.jobs
-    unit_target = _unit_samples(parts, jobs)
+    unit_target = _unit_samples(parts, synth.jobs)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     # MP3 frames go straight into the file; AAC frames into an ADTS stream, muxed at the end.
     stream = tmp if codec.name == "mp3" else path.with_name(f".{path.name}.adts.{os.getpid()}.part")
@@ -291,7 +296,7 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
     pending: deque = deque()
     frames: list[int] = []
 
-    encoders = ThreadPoolExecutor(max_workers=jobs)
+    encoders = ThreadPoolExecutor(max_workers=synth.encoders)
 
     unit_suffix = f".{codec.name}"
 
@@ -300,7 +305,10 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
         hit = store.read("units", k, unit_suffix) if options.use_cache else None
         if hit is not None:
             return hit
-        data = encode_pcm(pcm, defaults.WORK_RATE, settings)
+        if synth.cluster is not None:
+            data = synth.cluster.encode(pcm, defaults.WORK_RATE, settings)
+        else:
+            data = encode_pcm(pcm, defaults.WORK_RATE, settings)
         if options.use_cache:
             store.put("units", k, unit_suffix, data)
         return data
@@ -324,7 +332,7 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
             drift += codec.decoded_samples(samples) - samples
             unit, unit_len = [], 0
             unit_index += 1
-            drain(out, 2 * jobs)  # bounded: memory stays flat
+            drain(out, 2 * synth.encoders)  # bounded: memory stays flat
 
     try:
         with open(stream, "wb") as out:

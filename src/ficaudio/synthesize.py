@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -113,6 +114,10 @@ def has_pcm(store: cachemod.Cache, key: str) -> bool:
     return store.has("segments", key, _PACKED) or store.has("segments", key, _RAW)
 
 
+# Units encoded at once on a cluster: each waiting unit holds minutes of audio in memory.
+_MAX_CLUSTER_ENCODERS = 16
+
+
 def _work(text: str, profile: VoiceProfile, key: str, root: str) -> str:
     store = cachemod.Cache(root)
     if not has_pcm(store, key):
@@ -149,14 +154,25 @@ def _die_with(parent: int) -> None:
 
 
 class Synthesizer:
-    """Runs synthesis jobs over `jobs` processes, storing clips in the cache."""
+    """Runs synthesis jobs over `jobs` processes, or as tasks on a Ray cluster (see
+    cluster.py), storing clips in the cache."""
 
-    def __init__(self, store: cachemod.Cache, jobs: int | None = None):
+    def __init__(self, store: cachemod.Cache, jobs: int | None = None, cluster=None):
         self.store = store
+        # Also sizes the book's units, so a render on a cluster writes the same bytes as
+        # a local one with the same --jobs.
         self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.cluster = cluster
+        # How many units are encoded at once: every core of the machine or the cluster.
+        self.encoders = min(cluster.cpus, _MAX_CLUSTER_ENCODERS) if cluster else self.jobs
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[str, Future] = {}
         self._queued: set[str] = set()
+        # On a cluster, lines wait here until the window has room: the driver holds the
+        # audio of at most a window of lines that the book has not reached yet.
+        self._waiting: deque[Line] = deque()
+        self._waiting_keys: set[str] = set()
+        self._window = 2 * cluster.cpus if cluster else 0
 
     def __enter__(self):
         return self
@@ -165,6 +181,10 @@ class Synthesizer:
         self.close(cancel=exc[0] is not None)
 
     def close(self, cancel: bool = False):
+        if self.cluster is not None and cancel:
+            self._waiting.clear()
+            self._waiting_keys.clear()
+            self.cluster.cancel()
         if self._pool is not None:
             # On Ctrl-C, queued lines are dropped and the few a worker has begun (one
             # line each) finish into the cache: killing workers mid-line would break the
@@ -182,23 +202,43 @@ class Synthesizer:
                 continue
             self._queued.add(key)
             queued += 1
-            if self.jobs > 1:
+            if self.cluster is not None:
+                self._waiting.append(line)
+                self._waiting_keys.add(key)
+            elif self.jobs > 1:
                 if self._pool is None:
                     self._pool = ProcessPoolExecutor(self.jobs, _context(), initializer=_quiet_worker,
                                                      initargs=(os.getpid(),))
                 self._futures[key] = self._pool.submit(_work, line.text, line.profile, key, str(self.store.root))
+        self._top_up()
         return queued
+
+    def _top_up(self, through: str | None = None) -> None:
+        """Send waiting lines to the cluster while the window has room, and in any case
+        up to the line keyed `through`, which the book needs now."""
+        while self._waiting and (len(self._futures) < self._window or through in self._waiting_keys):
+            line = self._waiting.popleft()
+            self._waiting_keys.discard(line.key)
+            self._futures[line.key] = self.cluster.synthesize(line.text, line.profile)
 
     def clip(self, line: Line) -> Clip:
         key = line.key
-        future = self._futures.get(key)
+        if self.cluster is not None:
+            self._top_up(through=key)
+        future = self._futures.pop(key, None) if self.cluster is not None else self._futures.get(key)
         if future is not None:
             try:
-                future.result()
-            except FicaudioError:
-                raise
-            except Exception as exc:  # a crash inside an engine
-                raise EngineError(f"the {line.profile.engine} engine failed on {line.text[:40]!r}: {exc}") from exc
+                made = future.result()
+            except Exception as exc:  # a crash inside an engine, here or on a node
+                cause = getattr(exc, "cause", None) or exc  # Ray wraps what the task raised
+                if isinstance(cause, FicaudioError):
+                    raise cause from None
+                said = str(cause).strip().splitlines()
+                raise EngineError(f"the {line.profile.engine} engine failed on {line.text[:40]!r}: "
+                                  f"{said[0] if said else type(cause).__name__}") from exc
+            if self.cluster is not None:
+                self.store.put("segments", key, _PACKED, made)
+                self._top_up()
         pcm = cached_pcm(self.store, key)
         if pcm is None:  # never made, or damaged since: made again, here
             pcm = synthesize_line(line).pcm
