@@ -183,7 +183,7 @@ def test_without_ray_the_message_says_what_to_install(story_folder, monkeypatch)
 @pytest.mark.parametrize("address, message", [
     ("127.0.0.1:1", "no Ray cluster answers at 127.0.0.1:1"),
     ("ray://127.0.0.1:1", "no Ray cluster answers at ray://127.0.0.1:1"),
-    ("somewhere", "--cluster takes auto or ray://HOST:PORT, not 'somewhere'"),
+    ("somewhere", "--cluster takes auto, ray://HOST:PORT or HOST:PORT, not 'somewhere'"),
 ])
 def test_a_cluster_that_is_not_there_is_a_one_line_error_at_once(story_folder, address, message):
     started = time.monotonic()

@@ -91,8 +91,8 @@ def main():
               help="mp3 (ID3 chapters, for podcast apps) or m4b (AAC audiobook, for audiobook players).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--cluster", metavar="ADDRESS",
-              help="Synthesize and encode on a Ray cluster: auto (the one this machine belongs to) or "
-                   "ray://HOST:PORT. Needs the cluster extra.")
+              help="Synthesize and encode on a Ray cluster: auto (the one this machine belongs to), "
+                   "ray://HOST:PORT or HOST:PORT. Needs the cluster extra.")
 @click.option("--no-cache", is_flag=True, help="Synthesize and encode everything afresh.")
 @click.option("--split", is_flag=True, help="One file per chapter, with track numbers.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no notes on the casting.")

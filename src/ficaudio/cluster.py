@@ -19,16 +19,12 @@ from concurrent.futures import Future
 from importlib import util
 
 from . import lossless
-from .errors import FicaudioError
+from .errors import ClusterError
 
 INSTALL = "pip install 'ficaudio[cluster]'"
 # A task whose worker dies (killed, out of memory, a node lost) is run again elsewhere.
 RETRIES = 3
 _CONNECT_SECONDS = 5
-
-
-class ClusterError(FicaudioError):
-    pass
 
 
 def _synthesize_packed(text: str, profile) -> bytes:
@@ -102,7 +98,7 @@ def _reachable(address: str) -> None:
         return  # Ray looks up the cluster this machine belongs to, and says at once if none
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise ClusterError(f"--cluster takes auto or ray://HOST:PORT, not {address!r}")
+        raise ClusterError(f"--cluster takes auto, ray://HOST:PORT or HOST:PORT, not {address!r}")
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=_CONNECT_SECONDS).close()
     except OSError as exc:

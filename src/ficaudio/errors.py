@@ -34,3 +34,7 @@ class ScriptError(FicaudioError):
 
 class FeedError(FicaudioError):
     """A podcast feed cannot be built from the output folder, or cannot be served."""
+
+
+class ClusterError(FicaudioError):
+    """Ray is missing, or the cluster given with --cluster cannot be reached."""
