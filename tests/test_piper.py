@@ -131,6 +131,8 @@ def test_character_inherits_piper_keys_from_its_default():
     ({"length_scale": "slow"}, "length_scale must be a number"),
     ({"model": "en_US-joe-medum"}, "did you mean en_US-joe-medium"),
     ({"model": "voices/missing.onnx"}, "no Piper model at voices/missing.onnx"),
+    ({"seed": -1}, r"seed must be a whole number \(0 or more\)"),
+    ({"seed": 1.5}, r"seed must be a whole number \(0 or more\)"),
 ])
 @needs_piper
 def test_bad_piper_settings_say_how_to_fix_them(options, message):
