@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from importlib import util
 
 from . import lossless
-from .errors import ClusterError
+from .errors import ClusterError, first_line
 
 INSTALL = "pip install 'ficaudio[cluster]'"
 # A task whose worker dies (killed, out of memory, a node lost) is run again elsewhere.
@@ -50,14 +50,14 @@ class Cluster:
         import ray
 
         self._ray = ray
-        if not ray.is_initialized():
+        if not ray.is_initialized():  # a program that has called ray.init itself keeps its cluster
             _reachable(address)
             try:
                 # "auto": the cluster this machine belongs to (`ray start --head` here);
                 # ray://HOST:PORT: a cluster elsewhere, through its client server.
                 ray.init(address=address, logging_level="ERROR", log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise ClusterError(f"cannot reach the Ray cluster at {address} ({_first_line(exc)}); start one "
+                raise ClusterError(f"cannot reach the Ray cluster at {address} ({first_line(exc, 200)}); start one "
                                    "with `ray start --head`, or give --cluster ray://HOST:PORT") from None
         self.cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         self._synthesize = ray.remote(max_retries=RETRIES)(_synthesize_packed)
@@ -104,8 +104,3 @@ def _reachable(address: str) -> None:
     except OSError as exc:
         raise ClusterError(f"no Ray cluster answers at {address} ({exc.strerror or exc}); start one with "
                            "`ray start --head`, or check the address") from None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__

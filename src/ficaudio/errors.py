@@ -38,3 +38,9 @@ class FeedError(FicaudioError):
 
 class ClusterError(FicaudioError):
     """Ray is missing, or the cluster given with --cluster cannot be reached."""
+
+
+def first_line(exc: BaseException, limit: int | None = None) -> str:
+    """What an exception from elsewhere (an engine, Ray) says, fit for a one-line message."""
+    said = str(exc).strip().splitlines()
+    return said[0][:limit] if said else type(exc).__name__

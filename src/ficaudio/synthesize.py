@@ -19,7 +19,7 @@ from pydub import AudioSegment
 from . import cache as cachemod
 from . import defaults, lossless
 from .engines import get_engine
-from .errors import EngineError, FicaudioError
+from .errors import EngineError, FicaudioError, first_line
 from .voices import VoiceProfile
 
 
@@ -233,9 +233,8 @@ class Synthesizer:
                 cause = getattr(exc, "cause", None) or exc  # Ray wraps what the task raised
                 if isinstance(cause, FicaudioError):
                     raise cause from None
-                said = str(cause).strip().splitlines()
                 raise EngineError(f"the {line.profile.engine} engine failed on {line.text[:40]!r}: "
-                                  f"{said[0] if said else type(cause).__name__}") from exc
+                                  f"{first_line(cause)}") from exc
             if self.cluster is not None:
                 self.store.put("segments", key, _PACKED, made)
                 self._top_up()
