@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -78,6 +79,14 @@ def lines_made(stderr: str) -> int:
     return sum(int(line.split("; ")[1].split()[0]) for line in stderr.splitlines() if "lines synthesized" in line)
 
 
+def answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -95,16 +104,23 @@ def main(argv=None) -> int:
         inputs = stories(work / "stories")
         local, local_log, local_mb = render(inputs, args.voices, work / "local", work / "cache-local", args.cpus)
         port = free_port()
-        subprocess.run([ray, "start", "--head", "--num-cpus", str(args.cpus), "--port", str(port),
-                        "--temp-dir", str(work / "ray"), "--ray-client-server-port", str(free_port()),
-                        "--dashboard-port", str(free_port()), "--disable-usage-stats"],
-                       check=True, capture_output=True)
+        # --block in a session of its own: ending it ends this cluster alone, not one
+        # that runs here already (as `ray stop` would).
+        head = subprocess.Popen([ray, "start", "--head", "--block", "--num-cpus", str(args.cpus), "--port", str(port),
+                                 "--temp-dir", str(work / "ray"), "--ray-client-server-port", str(free_port()),
+                                 "--dashboard-port", str(free_port()), "--disable-usage-stats"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
+            while not answers(port):
+                if head.poll() is not None:
+                    sys.exit("the Ray head did not start")
+                time.sleep(0.2)
             address = f"127.0.0.1:{port}"
             cold, cold_log, cold_mb = render(inputs, args.voices, work / "cluster", work / "cache-cluster", args.cpus, address)
             driver, _, _ = render(inputs, args.voices, work / "again", work / "cache-cluster", args.cpus, address)
         finally:
-            subprocess.run([ray, "stop", "--force"], capture_output=True)
+            os.killpg(head.pid, signal.SIGTERM)
+            head.wait()
         same = all((work / "cluster" / p.name).read_bytes() == p.read_bytes() for p in (work / "local").glob("*.mp3"))
         lines = lines_made(local_log)
         print(f"{len(inputs)} stories, {lines} lines, {args.cpus} CPUs, voices {args.voices.name}")

@@ -35,19 +35,38 @@ def _ray() -> str:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """The address of a Ray head with two CPUs, stopped after this module's tests."""
+    """The address of a Ray head with two CPUs of its own, stopped after this module's
+    tests. `ray start --block` in a session of its own: stopping it stops just this
+    cluster, never one the developer runs (as `ray stop` would)."""
     folder = tmp_path_factory.mktemp("ray")
     port = _free_port()
     env = dict(os.environ, FICAUDIO_FAKE_DELAY=DELAY, RAY_USAGE_STATS_ENABLED="0")
-    started = subprocess.run([_ray(), "start", "--head", "--num-cpus", "2", "--port", str(port),
-                              "--temp-dir", str(folder), "--ray-client-server-port", str(_free_port()),
-                              "--dashboard-port", str(_free_port()), "--disable-usage-stats"],
-                             env=env, capture_output=True, text=True, timeout=120)
-    assert started.returncode == 0, started.stderr[-2000:]
+    head = subprocess.Popen([_ray(), "start", "--head", "--block", "--num-cpus", "2", "--port", str(port),
+                             "--temp-dir", str(folder), "--ray-client-server-port", str(_free_port()),
+                             "--dashboard-port", str(_free_port()), "--disable-usage-stats"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
+        deadline = time.monotonic() + 120
+        while not _answers(port):
+            assert head.poll() is None, head.stderr.read().decode(errors="replace")[-2000:]
+            assert time.monotonic() < deadline, "the Ray head did not start"
+            time.sleep(0.2)
         yield f"127.0.0.1:{port}"
     finally:
-        subprocess.run([_ray(), "stop", "--force"], capture_output=True, timeout=120)
+        os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 @pytest.fixture
