@@ -45,11 +45,15 @@ _STOP = set(
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March May June July
     August September October November December Christmas English French German American British
     Heaven Hell Mamma Papa Mama Aunt Uncle Captain Colonel Professor Doctor Street Road House Hall
-    Lady Madame Monsieur Heavens Dear Good Thank Thanks Please Hello Goodbye Hey Hi Mister""".split()
+    Lady Madame Monsieur Heavens Dear Good Thank Thanks Please Hello Goodbye Hey Hi Mister
+    Nobody Somebody Someone Everyone Everybody Anyone Anybody Nothing Something Everything None
+    Easter Halloween Thanksgiving""".split()
 )
 # Titles used with a first name ("Miss Elizabeth", "Sir Walter"); the others take surnames.
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
                       "Sister", "Brother", "Prince", "Princess"}
+# "the Lantern and Hook", "the Rose & Crown": the second word names a thing with the first.
+_THING_AND = re.compile(r"\b[Tt]he\s+[A-Z][\w'\u2019-]*\s+(?:and|&)\s+$")
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|to|from|into|near|towards|toward|through|of|for)\s+(?:the\s+)?$")
 _VERBS = VERB
 
@@ -62,8 +66,27 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
     if script.work is not None and script.work.characters:
         from .ingest import characters_from_tags
 
-        found = merge_tagged(characters_from_tags(script.work), found)
+        tagged = characters_from_tags(script.work)
+        found = _regendered("\n".join(_narration_and_dialogue(script)), merge_tagged(tagged, found),
+                            {t.name for t in tagged})
     return _with_reader(script, _gendered_by_name(found))
+
+
+def _regendered(text: str, found, names: set[str]) -> tuple[Character, ...]:
+    """A tagged character's gender from every name it goes by, once the tag has joined
+    them: "Priya" and "Shah" found apart say less than "Priya Shah" does."""
+    from dataclasses import replace
+
+    tagged = {c.name: set(c.names) for c in found if c.name in names}
+    genders = _genders(text, tagged) if tagged else {}
+    return tuple(replace(c, gender=genders[c.name]) if genders.get(c.name, "unknown") != "unknown" else c
+                 for c in found)
+
+
+def _narration_and_dialogue(script: Script) -> tuple[str, str]:
+    segments = list(script.segments())
+    return ("\n".join(s.text for s in segments if s.kind != DIALOGUE),
+            "\n".join(s.text for s in segments if s.kind == DIALOGUE))
 
 
 def _gendered_by_name(found: tuple[Character, ...]) -> tuple[Character, ...]:
@@ -137,9 +160,7 @@ def merge_tagged(tagged, found) -> tuple[Character, ...]:
 
 
 def _discover(script: Script, limit: int) -> tuple[Character, ...]:
-    segments = list(script.segments())
-    narration = "\n".join(s.text for s in segments if s.kind != DIALOGUE)
-    dialogue = "\n".join(s.text for s in segments if s.kind == DIALOGUE)
+    narration, dialogue = _narration_and_dialogue(script)
     text = narration + "\n" + dialogue
     lower = Counter(w for w in re.findall(r"\b[a-z][a-z]+\b", text))
     capital = Counter(re.findall(r"\b[A-Z][a-z]+\b", text))
@@ -148,7 +169,7 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
     for source, counter in ((narration, said), (dialogue, heard)):
         for m in _NAME.finditer(source):
             name = _trim(m.group(2), lower, capital)
-            if not name:
+            if not name or _THING_AND.search(source, max(0, m.start() - 40), m.start()):
                 continue
             form = f"{_norm_title(m.group(1))} {name}" if m.group(1) else name
             counter[form] += 1
@@ -411,7 +432,7 @@ def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
         # Subject and possessive pronouns: "Ann waved at him" says nothing of Ann. "her"
         # is read as possessive where a noun follows it ("into her mouth", not "at her").
         follow = re.compile(r"[^.!?\"\u201c\u201d]{0,60}?\b(he|his|himself|she|hers|herself|her(?= (?!%s\b)[a-z]))\b"
-                            r"|[^.!?\n]{0,80}[.!?]\s+(He|She)\b" % _NOT_NOUN)
+                            r"|[^.!?\n]{0,80}[.!?][ \t]+(He|She)\b" % _NOT_NOUN)
         for m in names.finditer(text):
             f = follow.match(text, m.end())
             if f:
@@ -421,16 +442,18 @@ def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
     # A given name the text never genders still says something: "Irene", "Declan".
     firsts = {key: _given_name(forms) for key, forms in groups.items()}
     lexicon = given_name_genders(n for n in firsts.values() if n)
-    for key, first in firsts.items():
-        kind = lexicon.get((first or "").lower(), "")
-        if kind in NAME_PRIOR:
-            votes[key][kind.removeprefix("mostly_")] += NAME_PRIOR[kind]
     out = {}
     for key in groups:
         male, female = votes[key]["male"], votes[key]["female"]
         if not male and not female:
             # A possessive "her" near the name is weaker evidence (the her may be another
-            # woman's): enough only for a character nothing else speaks for.
+            # woman's): enough only for a character no other pronoun or title speaks for.
             female = votes[key]["her"]
+        kind = lexicon.get((firsts[key] or "").lower(), "")
+        if kind in NAME_PRIOR:
+            if kind.endswith("female"):
+                female += NAME_PRIOR[kind]
+            else:
+                male += NAME_PRIOR[kind]
         out[key] = "male" if male > 1.5 * female else "female" if female > 1.5 * male else "unknown"
     return out
