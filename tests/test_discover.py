@@ -173,3 +173,10 @@ def test_indefinite_pronouns_holidays_and_inn_signs_are_not_characters():
                       '"Two ales," Dana said at the Lantern and Hook.\n')
     names = {n for c in discover(split(work)) for n in c.names}
     assert "Dana" in names and not names & {"Nobody", "Easter", "Hook"}
+
+
+def test_a_name_a_chat_writes_in_lower_case_is_still_a_name():
+    work = parse_text('Title\n\nsol: hi\nkit: sol\nkit: sol\n\nSol laughed. Kit looked at Sol, and Sol waved.\n\n'
+                      '"Hey, Sol," said Kit. Sol grinned. Kit grinned at Sol and Sol grinned back.\n\n'
+                      '"Fine," said Sol.\n')
+    assert "Sol" in {n for c in discover(split(work)) for n in c.names}

@@ -190,10 +190,12 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
         bare = [w for w in words if w.rstrip(".") not in _TITLE_WORDS]
         if not bare or any(w in _STOP for w in bare):
             return False
-        if any(lower[w.lower()] > 0.2 * (said[form] + heard[form]) + 1 for w in bare):
-            return False  # "Well", "Grace", "Will" used as common words here
         count = said[form] + heard[form]
         away = count - initial[form]
+        # "Well", "Grace", "Will" used as common words here; but a name written in lower
+        # case in chat ("sol saying morning") is still written capitalised mid-sentence more.
+        if any(lower[w.lower()] > 0.2 * count + 1 and lower[w.lower()] >= away for w in bare):
+            return False
         if placed[form] > 0.4 * count and not tags[bare[-1]]:
             return False  # "in Paris", "to Seattle"
         return tags[bare[-1]] >= 1 or away >= 2 or (away >= 1 and count >= 3) or heard[form] >= 3
@@ -274,7 +276,7 @@ def _trim(name: str, lower: Counter, capital: Counter) -> str:
     text writes it in lower case often beside its capitalised uses: a fic in lower-case
     chat ("except rory when he's excited") still has its Rory."""
     words = name.split()
-    while words and (words[0] in _STOP or lower[words[0].lower()] >= max(2, 0.2 * capital[words[0]] + 1)):
+    while words and (words[0] in _STOP or lower[words[0].lower()] >= max(2, 0.2 * capital[words[0]] + 1, 0.5 * capital[words[0]])):
         words = words[1:]
     for i, w in enumerate(words[1:], 1):
         if w in _TITLE_WORDS:
