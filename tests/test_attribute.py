@@ -270,6 +270,19 @@ def test_vocatives_are_the_names_a_quote_calls_out_to(quote, addressed):
     assert doc.vocatives(quote) == addressed
 
 
+@pytest.mark.parametrize("quote, named", [
+    ("I'm Ann Lee, from upstairs.", {"Ann"}),
+    ("Ann Lee. I called yesterday.", {"Ann"}),
+    ("Name's Bob.", {"Bob"}),
+    ("Ann, I was going to look for you.", set()),  # a vocative
+    ("This is Bob Hart. He lives upstairs.", set()),  # more often an introduction than a caller
+    ("Her name's Ann.", set()),
+])
+def test_a_quote_names_its_speaker_only_when_it_says_who_it_is(quote, named):
+    doc = Document(split(parse_text('A Story\n\n"%s"' % quote)), CAST.characters)
+    assert doc._self_named(quote) == named
+
+
 def test_the_one_a_quote_calls_out_to_is_not_its_speaker():
     class AllForAnn:
         turns = [Turn([0], 0, 0, 0, 0, 1, addressed=frozenset({"Ann"}))]

@@ -43,10 +43,11 @@ _AT = {name: i for i, name in enumerate(SIGNALS)}
 
 
 _POV_SUBJECT = {FIRST: r"\bI\b", SECOND: r"(?:^|[.!?;:,]\s+|\b(?:and|but|then|as|when|so|until|while)\s+)[Yy]ou\b"}
-# "I'm Tess", "My name is Tess Brennan", "This is Ruiz" (on the phone), "Irene Castellano. I called".
+# "I'm Tess", "My name is Tess Brennan", "Name's Ruiz", "Irene Castellano. I called". Not "Lizzy, I
+# was going to look for you" (a vocative) nor "This is Bill Gorton" (more often an introduction).
 _NAME = r"(?P<who>[A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)?)"
-_SELF_NAMING = re.compile(r"\b(?:I'm|I\u2019m|I am|[Mm]y name is|[Mm]y name's|[Nn]ame's|[Tt]his is)\s+%s(?=[\s.,!?\u2014]|$)"
-                          r"|^%s[.,]\s+I\b" % (_NAME, _NAME.replace("who", "who2")))
+_SELF_NAMING = re.compile(r"(?:\b(?:I'm|I\u2019m|I am|[Mm]y name is|[Mm]y name's|[Mm]y name\u2019s)|(?:^|[.!?]\s+)Name(?:'s|\u2019s))\s+%s(?=[\s.,!?\u2014]|$)"
+                          r"|^%s[.]\s+I\b" % (_NAME, _NAME.replace("who", "who2")))
 _VOICE_AFTER = re.compile(r"^[\s,;:.!?\u2014\-]*(?:(?P<pos>[Hh]is|[Hh]er)|(?:[Aa]n?|[Tt]he)\s+(?:[\w-]+\s+)?(?P<noun>\w+)"
                           r"(?:'s|\u2019s))\s+voice\b")
 _YOU_ARE = re.compile(r"\b(?:[Yy]ou're|[Yy]ou\u2019re|[Yy]ou are|[Aa]re you|[Aa]ren't you|[Aa]ren\u2019t you)\s*$")
@@ -734,7 +735,7 @@ class Document:
             _SILENCE.search(self.segments[j].text) for j in indices)
 
     def _self_named(self, quote: str) -> frozenset:
-        """Who a quotation says it is: "I'm Tess Brennan", "This is Ruiz", "Irene Castellano. I called"."""
+        """Who a quotation says it is: "I'm Tess Brennan", "Irene Castellano. I called"."""
         found = set()
         for m in _SELF_NAMING.finditer(quote):
             c = self.names.character(m.group("who") or m.group("who2"))
