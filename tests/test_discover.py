@@ -180,3 +180,19 @@ def test_a_name_a_chat_writes_in_lower_case_is_still_a_name():
                       '"Hey, Sol," said Kit. Sol grinned. Kit grinned at Sol and Sol grinned back.\n\n'
                       '"Fine," said Sol.\n')
     assert "Sol" in {n for c in discover(split(work)) for n in c.names}
+
+
+def test_the_same_story_gives_the_same_cast_whatever_the_hash_seed():
+    # Names tied on every count were once ordered by Python's per-process string hashing.
+    import os
+    import subprocess
+    import sys
+
+    code = ("from ficaudio.discover import discover\nfrom ficaudio.ingest import parse_text\n"
+            "from ficaudio.split import split\n"
+            "text = ('Title\\n\\nReverend Tom Hale came in. \"Hi,\" said Rev Tom Hale.\\n\\n'\n"
+            "        '\"Hello,\" said Reverend Tom Hale. Rev Tom Hale sat.\\n')\n"
+            "print([(c.name, c.aliases) for c in discover(split(parse_text(text)))])\n")
+    found = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                            capture_output=True, text=True, check=True).stdout for seed in range(8)}
+    assert len(found) == 1, found

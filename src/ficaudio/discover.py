@@ -200,15 +200,16 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
             return False  # "in Paris", "to Seattle"
         return tags[bare[-1]] >= 1 or away >= 2 or (away >= 1 and count >= 3) or heard[form] >= 3
 
-    forms = [f for f in set(said) | set(heard) if is_name(f)]
+    seen = sorted(set(said) | set(heard))  # sorted: the same story gives the same cast every run
+    forms = [f for f in seen if is_name(f)]
     # "Jackson Avery", seen once at a sentence start, is a name when "Jackson" is one.
     accepted = {w for f in forms for w in f.split()}
-    forms += [f for f in set(said) | set(heard) if f not in forms and len(f.split()) > 1
+    forms += [f for f in seen if f not in forms and len(f.split()) > 1
               and not any(w in _STOP for w in f.split()[1:])
               and any(w in accepted for w in f.split() if w.rstrip(".") not in _TITLE_WORDS)]
     # Then the parts of those full names, and short forms of a name said in dialogue ("Lex").
     accepted = {w for f in forms for w in f.split()}
-    forms += [f for f in set(said) | set(heard) if f not in forms and len(f.split()) == 1
+    forms += [f for f in seen if f not in forms and len(f.split()) == 1
               and (f in accepted or (heard[f] and len(f) >= 3 and any(a.startswith(f) for a in accepted)))]
     count = Counter({f: said[f] + heard[f] for f in forms})
     groups = _group(forms, count)
@@ -226,7 +227,7 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
     acting = _person_evidence(narration, dialogue, {f for g in groups.values() for f in g})
     for key in [k for k in groups if not any(acting[f] or tags[f.split()[-1]] for f in groups[k])]:
         del groups[key]
-    scored = sorted(groups, key=lambda g: -sum(count[f] + 5 * tags[f.split()[-1]] for f in groups[g]))
+    scored = sorted(groups, key=lambda g: (-sum(count[f] + 5 * tags[f.split()[-1]] for f in groups[g]), g))
     genders = _genders(text, {key: groups[key] for key in scored[:limit]})
     # How often each capitalised word is written, and how often right after "the".
     capitals = Counter(re.findall(r"\b[A-Z][\w-]*", text))
@@ -234,7 +235,7 @@ def _discover(script: Script, limit: int) -> tuple[Character, ...]:
     characters = []
     for key in scored[:limit]:
         members = groups[key]
-        canonical = max(members, key=lambda f: (count[f], len(f.split())))
+        canonical = max(members, key=lambda f: (count[f], len(f.split()), f))
         first = canonical.split()[0]
         if first.rstrip(".") not in ("The", *_TITLE_WORDS) and after_the[first] >= 0.5 * capitals[first] > 0:
             # "the Hatter", "the Mock Turtle": a role, named as the story names it.
@@ -319,7 +320,7 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
             firsts[words[0]].add(key)
             lasts[words[-1]].add(key)
     titled_surnames, surnames = [], []
-    for f in sorted(set(forms), key=lambda f: -count[f]):
+    for f in sorted(set(forms), key=lambda f: (-count[f], f)):
         words = bare(f)
         if len(words) != 1:
             continue
@@ -424,7 +425,7 @@ def _genders(text: str, groups: dict[str, set[str]]) -> dict[str, str]:
     votes: dict[str, Counter] = defaultdict(Counter)
     owner = {}
     for key, forms in groups.items():
-        for form in forms:
+        for form in sorted(forms):
             owner.setdefault(form, key)
             kind = _title_gender(form.split()[0])
             if kind:
