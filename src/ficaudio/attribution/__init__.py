@@ -8,8 +8,10 @@ The parts, in the order they run:
 - `tags`: cast names in the text and the speech tags built on them ("said Mara", "Mara
   says", "he muttered", "was Emma's reply");
 - `document`: turns (the dialogue of a paragraph; the parts of an interrupted or
-  multi-paragraph quotation share one), mentions, conversations, and each turn's
-  candidates with their signals (tags, beats, vocatives, turn-taking, salience);
+  multi-paragraph quotation share one), mentions, each turn's tag, conversations and the
+  narrator;
+- `features`: each turn's candidates with their signals (tags, beats, vocatives,
+  turn-taking, salience), part of the history-free ones worked out once per turn;
 - `ranker`: the weights (trained on the PDNC dev novels and the fan-fiction dev set,
   shipped in data/), the hard rules a tag imposes, and a beam of the likeliest histories.
 
@@ -24,7 +26,8 @@ from dataclasses import replace
 from ..discover import discover, without_ignored
 from ..model import NARRATOR, UNKNOWN, Script
 from ..voices import Cast
-from .document import FEATURES, Document, Turn  # noqa: F401
+from .document import Document, Turn  # noqa: F401
+from .features import FEATURES  # noqa: F401
 from .ranker import decide, load_weights
 
 # How sure the cues for "nobody says this aloud" are (a sign, a typed text message).
