@@ -167,12 +167,13 @@ def test_a_tagged_character_is_gendered_by_every_name_the_tag_joins():
     assert found.get("Priya Shah") == "female"
 
 
-def test_indefinite_pronouns_holidays_and_inn_signs_are_not_characters():
+def test_indefinite_pronouns_holidays_inn_signs_and_forms_of_address_are_not_characters():
     work = parse_text('Title\n\nNobody said anything. Nobody moved.\n\n"Since Easter," said Dana. Easter was '
                       'late that year.\n\nThe Lantern and Hook was low and brown. Dana went in.\n\n'
-                      '"Two ales," Dana said at the Lantern and Hook.\n')
+                      '"Two ales," Dana said at the Lantern and Hook.\n\n"Majesty, the ales," said Dana. '
+                      '"Yes, Majesty."\n\n"Majesty, I will say it plainly," said Dana.\n\n"Thank you, Majesty."\n')
     names = {n for c in discover(split(work)) for n in c.names}
-    assert "Dana" in names and not names & {"Nobody", "Easter", "Hook"}
+    assert "Dana" in names and not names & {"Nobody", "Easter", "Hook", "Majesty"}
 
 
 def test_a_name_a_chat_writes_in_lower_case_is_still_a_name():

@@ -47,7 +47,7 @@ _STOP = set(
     Heaven Hell Mamma Papa Mama Aunt Uncle Captain Colonel Professor Doctor Street Road House Hall
     Lady Madame Monsieur Heavens Dear Good Thank Thanks Please Hello Goodbye Hey Hi Mister
     Nobody Somebody Someone Everyone Everybody Anyone Anybody Nothing Something Everything None
-    Easter Halloween Thanksgiving""".split()
+    Easter Halloween Thanksgiving Majesty Highness Excellency Lordship Ladyship Holiness Eminence""".split()
 )
 # Titles used with a first name ("Miss Elizabeth", "Sir Walter"); the others take surnames.
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
