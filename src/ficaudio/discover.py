@@ -277,7 +277,10 @@ def _trim(name: str, lower: Counter, capital: Counter) -> str:
     text writes it in lower case often beside its capitalised uses: a fic in lower-case
     chat ("except rory when he's excited") still has its Rory."""
     words = name.split()
-    while words and (words[0] in _STOP or lower[words[0].lower()] >= max(2, 0.2 * capital[words[0]] + 1, 0.5 * capital[words[0]])):
+    def common(word: str) -> bool:
+        return lower[word.lower()] >= max(2, 0.2 * capital[word] + 1, 0.5 * capital[word])
+
+    while words and (words[0] in _STOP or common(words[0])):
         words = words[1:]
     for i, w in enumerate(words[1:], 1):
         if w in _TITLE_WORDS:

@@ -23,7 +23,8 @@ _POV_SUBJECT = {FIRST: r"\bI\b", SECOND: r"(?:^|[.!?;:,]\s+|\b(?:and|but|then|as
 # "I'm Tess", "My name is Tess Brennan", "Name's Ruiz", "Irene Castellano. I called". Not "Lizzy, I
 # was going to look for you" (a vocative) nor "This is Bill Gorton" (more often an introduction).
 _NAME = r"(?P<who>[A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)?)"
-_SELF_NAMING = re.compile(r"(?:\b(?:I'm|I\u2019m|I am|[Mm]y name is|[Mm]y name's|[Mm]y name\u2019s)|(?:^|[.!?]\s+)Name(?:'s|\u2019s))\s+%s(?=[\s.,!?\u2014]|$)"
+_SELF_NAMING = re.compile(r"(?:\b(?:I'm|I\u2019m|I am|[Mm]y name is|[Mm]y name's|[Mm]y name\u2019s)"
+                          r"|(?:^|[.!?]\s+)Name(?:'s|\u2019s))\s+%s(?=[\s.,!?\u2014]|$)"
                           r"|^%s[.]\s+I\b" % (_NAME, _NAME.replace("who", "who2")))
 _VOICE_AFTER = re.compile(r"^[\s,;:.!?\u2014\-]*(?:(?P<pos>[Hh]is|[Hh]er)|(?:[Aa]n?|[Tt]he)\s+(?:[\w-]+\s+)?(?P<noun>\w+)"
                           r"(?:'s|\u2019s))\s+voice\b")
