@@ -62,13 +62,13 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
     """The characters of the story; character tags of the work (AO3, FanFicFare) come
     first, with what the text tells about them (gender, other names) added. The reader
     of a reader-insert is a character too, "Y/N"."""
-    found = _discover(script, limit)
+    narration, dialogue = _narration_and_dialogue(script)
+    found = _discover(narration, dialogue, limit)
     if script.work is not None and script.work.characters:
         from .ingest import characters_from_tags
 
         tagged = characters_from_tags(script.work)
-        found = _regendered("\n".join(_narration_and_dialogue(script)), merge_tagged(tagged, found),
-                            {t.name for t in tagged})
+        found = _regendered(narration + "\n" + dialogue, merge_tagged(tagged, found), {t.name for t in tagged})
     return _with_reader(script, _gendered_by_name(found))
 
 
@@ -159,8 +159,7 @@ def merge_tagged(tagged, found) -> tuple[Character, ...]:
     return tuple(merged) + tuple(c for c in found if c.name not in used)
 
 
-def _discover(script: Script, limit: int) -> tuple[Character, ...]:
-    narration, dialogue = _narration_and_dialogue(script)
+def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...]:
     text = narration + "\n" + dialogue
     lower = Counter(w for w in re.findall(r"\b[a-z][a-z]+\b", text))
     capital = Counter(re.findall(r"\b[A-Z][a-z]+\b", text))
