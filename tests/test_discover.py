@@ -197,3 +197,16 @@ def test_the_same_story_gives_the_same_cast_whatever_the_hash_seed():
     found = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": str(seed)},
                             capture_output=True, text=True, check=True).stdout for seed in range(8)}
     assert len(found) == 1, found
+
+
+@pytest.mark.parametrize("header, body, gender", [
+    ("Additional Tags: Female Reader, Fluff\n", '"Hi," you say.', "female"),
+    ("Additional Tags: m!Reader\n", '"Hi," you say.', "male"),
+    ("", '"Good morning, Miss L/N," says Vane. "Morning," you say.', "female"),
+    ("Additional Tags: Gender-Neutral Reader\n", '"Good morning, Miss L/N," says Vane. "Morning," you say.', "unknown"),
+])
+def test_the_reader_of_a_reader_insert_is_gendered_where_the_fic_says(header, body, gender):
+    text = (f"Title: Wards\nAuthor: someone\n{header}\nChapter 1\n\nYou walk in and you sit down. You look at "
+            f"Vane. You wait.\n\n{body}\n\nYou smile at Vane, and Vane nods. You leave.\n")
+    reader = next(c for c in discover(split(parse_text(text))) if c.name == "Y/N")
+    assert reader.gender == gender

@@ -102,14 +102,44 @@ def _gendered_by_name(found: tuple[Character, ...]) -> tuple[Character, ...]:
 
 
 def _with_reader(script: Script, found: tuple[Character, ...]) -> tuple[Character, ...]:
-    if reader_of(found):
-        return found
+    """The reader of a reader-insert as a character, gendered by the fic's tags ("Female
+    Reader", "m!Reader") or by a title before the placeholder ("Miss L/N")."""
+    from dataclasses import replace
+
     work = script.work
     tags = work.all_tags if work is not None else ()
-    narration = [s.text for s in script.segments() if s.kind != DIALOGUE]
-    if story_person(narration, tags) != SECOND:
-        return found
-    return (Character(READER, ("(Y/N)", "Reader"), "unknown"), *found)
+    reader = reader_of(found)
+    if reader is None:
+        narration = [s.text for s in script.segments() if s.kind != DIALOGUE]
+        if story_person(narration, tags) != SECOND:
+            return found
+        reader = READER
+        found = (Character(READER, ("(Y/N)", "Reader"), "unknown"), *found)
+    gender = _reader_gender(tags, "\n".join(s.text for s in script.segments()))
+    return tuple(replace(c, gender=gender) if c.name == reader and c.gender == "unknown" and gender else c
+                 for c in found)
+
+
+_READER_TAG = re.compile(r"^(?:(?P<kind>fem(?:ale)?|f|girl|woman|male|m|boy|man)\s*!?\s*reader"
+                         r"|reader\s+is\s+(?:a\s+)?(?P<kind2>female|girl|woman|male|boy|man))$", re.I)
+_NEUTRAL_READER_TAG = re.compile(r"^(?:gender[\s-]*neutral|gn|non[\s-]*binary|enby|genderless)\s*!?\s*reader$"
+                                 r"|^reader\s+is\s+(?:gender[\s-]*neutral|non[\s-]*binary)$", re.I)
+_READER_TITLE = re.compile(r"\b(Miss|Mrs|Ms|Mr|Madam|Lady|Sir|Lord)\.?\s+\(?[YL]/N\b")
+
+
+def _reader_gender(tags, text: str) -> str | None:
+    """The reader's gender where the fic says it: a tag, else the titles the text gives
+    the reader; None where it does not (a "Gender-Neutral Reader" stays unknown)."""
+    kinds = set()
+    for tag in tags:
+        if _NEUTRAL_READER_TAG.match(tag.strip()):
+            return None
+        m = _READER_TAG.match(tag.strip())
+        if m:
+            kinds.add("female" if (m.group("kind") or m.group("kind2")).lower()[0] in "fgw" else "male")
+    if not kinds:
+        kinds = {_title_gender(m.group(1)) for m in _READER_TITLE.finditer(text)} - {None}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def without_ignored(characters, ignore) -> tuple[Character, ...]:
