@@ -69,7 +69,8 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
 
         tagged = characters_from_tags(script.work)
         found = _regendered(narration + "\n" + dialogue, merge_tagged(tagged, found), {t.name for t in tagged})
-    return _with_reader(script, _gendered_by_name(found))
+    tags = script.work.all_tags if script.work is not None else ()
+    return _with_reader(_gendered_by_name(found), tags, narration, dialogue)
 
 
 def _regendered(text: str, found, names: set[str]) -> tuple[Character, ...]:
@@ -101,21 +102,18 @@ def _gendered_by_name(found: tuple[Character, ...]) -> tuple[Character, ...]:
                  else c for c in found)
 
 
-def _with_reader(script: Script, found: tuple[Character, ...]) -> tuple[Character, ...]:
+def _with_reader(found: tuple[Character, ...], tags, narration: str, dialogue: str) -> tuple[Character, ...]:
     """The reader of a reader-insert as a character, gendered by the fic's tags ("Female
     Reader", "m!Reader") or by a title before the placeholder ("Miss L/N")."""
     from dataclasses import replace
 
-    work = script.work
-    tags = work.all_tags if work is not None else ()
     reader = reader_of(found)
     if reader is None:
-        narration = [s.text for s in script.segments() if s.kind != DIALOGUE]
-        if story_person(narration, tags) != SECOND:
+        if story_person([narration], tags) != SECOND:
             return found
         reader = READER
         found = (Character(READER, ("(Y/N)", "Reader"), "unknown"), *found)
-    gender = _reader_gender(tags, "\n".join(s.text for s in script.segments()))
+    gender = _reader_gender(tags, narration + "\n" + dialogue)
     return tuple(replace(c, gender=gender) if c.name == reader and c.gender == "unknown" and gender else c
                  for c in found)
 
