@@ -145,6 +145,13 @@ def test_a_title_of_the_other_gender_keeps_a_surname_apart():
     assert owners["Mr. Bingley"] != owners["Caroline Bingley"]
 
 
+def test_a_mrs_is_not_the_woman_the_text_calls_miss():
+    text = ("Title\n\nMiss Katharine Hilbery smiled. She sat down. Katharine Hilbery was tired.\n\n"
+            "\"Well,\" said Mrs. Hilbery. She laughed.\n\nMrs. Hilbery left. Katharine Hilbery stayed.\n")
+    owners = {n: c.name for c in discover(split(parse_text(text))) for n in c.names}
+    assert owners["Mrs. Hilbery"] != owners["Katharine Hilbery"]
+
+
 def test_a_he_that_opens_another_paragraph_is_not_the_names():
     work = parse_text('Title\n\nTavi made a small noise.\n\n"Quiet." He glared at the door, and Corvin kept watch.\n\n'
                       'Tavi laughed, pushing her hair back.\n\n"Fine," Tavi said.\n')

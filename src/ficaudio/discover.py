@@ -50,6 +50,8 @@ _STOP = set(
     Easter Halloween Thanksgiving Majesty Highness Excellency Lordship Ladyship Holiness Eminence""".split()
 )
 # Titles used with a first name ("Miss Elizabeth", "Sir Walter"); the others take surnames.
+# A woman the text calls "Miss Katharine Hilbery" is not its "Mrs. Hilbery", her mother.
+_UNMARRIED = {"Mrs.": "Miss", "Miss": "Mrs."}
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
                       "Sister", "Brother", "Prince", "Princess"}
 # "the Lantern and Hook", "the Rose & Crown": the second word names a thing with the first.
@@ -371,7 +373,8 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
         title, word = f.split()[0], f.split()[-1]
         home = next(iter(lasts[word])) if len(lasts[word]) == 1 else None
         if home and _title_fits(title, given.get(home.split()[0].lower(), "")) and not (
-                title in _FAMILY_TITLES and any(len(m.split()) > 2 and m.split()[0] == title for m in groups[home])):
+                title in _FAMILY_TITLES and any(len(m.split()) > 2 and m.split()[0] == title for m in groups[home])
+                or any(m.split()[0] == _UNMARRIED.get(title) for m in groups[home])):
             groups[home].add(f)
         else:
             groups[f].add(f)
