@@ -183,6 +183,15 @@ def test_indefinite_pronouns_holidays_inn_signs_and_forms_of_address_are_not_cha
     assert "Dana" in names and not names & {"Nobody", "Easter", "Hook", "Majesty"}
 
 
+def test_a_place_the_text_names_like_a_role_is_not_a_character():
+    work = parse_text('Title\n\n"Left at the roundabout," said Tess Brennan. Brennan drove past the Wendle '
+                      'roundabout and the Wendle church.\n\n"Nearly there," Brennan said. The Wendle bakery was '
+                      'shut.\n\nThe Wendle lay quiet. Brennan parked.\n\n"Hello," said the Hatter. The Hatter laughed.\n\n'
+                      '"Tea?" said the Hatter.\n')
+    names = {n for c in discover(split(work)) for n in c.names}
+    assert {"Tess Brennan", "The Hatter"} <= names and not names & {"Wendle", "The Wendle"}
+
+
 def test_a_name_a_chat_writes_in_lower_case_is_still_a_name():
     work = parse_text('Title\n\nsol: hi\nkit: sol\nkit: sol\n\nSol laughed. Kit looked at Sol, and Sol waved.\n\n'
                       '"Hey, Sol," said Kit. Sol grinned. Kit grinned at Sol and Sol grinned back.\n\n'

@@ -267,7 +267,10 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
         canonical = max(members, key=lambda f: (count[f], len(f.split()), f))
         first = canonical.split()[0]
         if first.rstrip(".") not in ("The", *_TITLE_WORDS) and after_the[first] >= 0.5 * capitals[first] > 0:
-            # "the Hatter", "the Mock Turtle": a role, named as the story names it.
+            # "the Hatter", "the Mock Turtle": a role, named as the story names it. One
+            # that never speaks is a place or a thing ("the Wendle roundabout").
+            if not any(tags[f.split()[-1]] or roles[f.split()[-1]] for f in members):
+                continue
             members = members | {canonical}
             canonical = f"The {canonical}"
         characters.append(
