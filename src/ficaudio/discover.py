@@ -50,10 +50,10 @@ _STOP = set(
     Easter Halloween Thanksgiving Majesty Highness Excellency Lordship Ladyship Holiness Eminence""".split()
 )
 # Titles used with a first name ("Miss Elizabeth", "Sir Walter"); the others take surnames.
-# A woman the text calls "Miss Katharine Hilbery" is not its "Mrs. Hilbery", her mother.
-_UNMARRIED = {"Mrs.": "Miss", "Miss": "Mrs."}
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
                       "Sister", "Brother", "Prince", "Princess"}
+# A woman the text calls "Miss Katharine Hilbery" is not its "Mrs. Hilbery", her mother.
+_OTHER_MARITAL_TITLE = {"Mrs.": "Miss", "Miss": "Mrs."}
 # "the Lantern and Hook", "the Rose & Crown": the second word names a thing with the first.
 _THING_AND = re.compile(r"\b[Tt]he\s+[A-Z][\w'\u2019-]*\s+(?:and|&)\s+$")
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|to|from|into|near|towards|toward|through|of|for)\s+(?:the\s+)?$")
@@ -377,7 +377,7 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
         home = next(iter(lasts[word])) if len(lasts[word]) == 1 else None
         if home and _title_fits(title, given.get(home.split()[0].lower(), "")) and not (
                 title in _FAMILY_TITLES and any(len(m.split()) > 2 and m.split()[0] == title for m in groups[home])
-                or any(m.split()[0] == _UNMARRIED.get(title) for m in groups[home])):
+                or any(m.split()[0] == _OTHER_MARITAL_TITLE.get(title) for m in groups[home])):
             groups[home].add(f)
         else:
             groups[f].add(f)
