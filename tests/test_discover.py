@@ -26,6 +26,11 @@ def characters():
     return {c.name: c for c in discover(split(parse_text(STORY)))}
 
 
+def names_found(text: str) -> set[str]:
+    """Every name and alias discovery finds in text."""
+    return {n for c in discover(split(parse_text(text))) for n in c.names}
+
+
 def test_full_names_and_their_parts_merge():
     found = characters()
     jackson = next(c for c in found.values() if "Jackson Avery" in c.names)
@@ -175,28 +180,26 @@ def test_a_tagged_character_is_gendered_by_every_name_the_tag_joins():
 
 
 def test_indefinite_pronouns_holidays_inn_signs_and_forms_of_address_are_not_characters():
-    work = parse_text('Title\n\nNobody said anything. Nobody moved.\n\n"Since Easter," said Dana. Easter was '
-                      'late that year.\n\nThe Lantern and Hook was low and brown. Dana went in.\n\n'
-                      '"Two ales," Dana said at the Lantern and Hook.\n\n"Majesty, the ales," said Dana. '
-                      '"Yes, Majesty."\n\n"Majesty, I will say it plainly," said Dana.\n\n"Thank you, Majesty."\n')
-    names = {n for c in discover(split(work)) for n in c.names}
+    names = names_found('Title\n\nNobody said anything. Nobody moved.\n\n"Since Easter," said Dana. Easter was '
+                        'late that year.\n\nThe Lantern and Hook was low and brown. Dana went in.\n\n'
+                        '"Two ales," Dana said at the Lantern and Hook.\n\n"Majesty, the ales," said Dana. '
+                        '"Yes, Majesty."\n\n"Majesty, I will say it plainly," said Dana.\n\n"Thank you, Majesty."\n')
     assert "Dana" in names and not names & {"Nobody", "Easter", "Hook", "Majesty"}
 
 
 def test_a_place_the_text_names_like_a_role_is_not_a_character():
-    work = parse_text('Title\n\n"Left at the roundabout," said Tess Brennan. Brennan drove past the Wendle '
-                      'roundabout and the Wendle church.\n\n"Nearly there," Brennan said. The Wendle bakery was '
-                      'shut.\n\nThe Wendle lay quiet. Brennan parked.\n\n"Hello," said the Hatter. The Hatter laughed.\n\n'
-                      '"Tea?" said the Hatter.\n')
-    names = {n for c in discover(split(work)) for n in c.names}
+    names = names_found('Title\n\n"Left at the roundabout," said Tess Brennan. Brennan drove past the Wendle '
+                        'roundabout and the Wendle church.\n\n"Nearly there," Brennan said. The Wendle bakery was '
+                        'shut.\n\nThe Wendle lay quiet. Brennan parked.\n\n"Hello," said the Hatter. '
+                        'The Hatter laughed.\n\n"Tea?" said the Hatter.\n')
     assert {"Tess Brennan", "The Hatter"} <= names and not names & {"Wendle", "The Wendle"}
 
 
 def test_a_name_a_chat_writes_in_lower_case_is_still_a_name():
-    work = parse_text('Title\n\nsol: hi\nkit: sol\nkit: sol\n\nSol laughed. Kit looked at Sol, and Sol waved.\n\n'
-                      '"Hey, Sol," said Kit. Sol grinned. Kit grinned at Sol and Sol grinned back.\n\n'
-                      '"Fine," said Sol.\n')
-    assert "Sol" in {n for c in discover(split(work)) for n in c.names}
+    names = names_found('Title\n\nsol: hi\nkit: sol\nkit: sol\n\nSol laughed. Kit looked at Sol, and Sol waved.\n\n'
+                        '"Hey, Sol," said Kit. Sol grinned. Kit grinned at Sol and Sol grinned back.\n\n'
+                        '"Fine," said Sol.\n')
+    assert "Sol" in names
 
 
 def test_the_same_story_gives_the_same_cast_whatever_the_hash_seed():

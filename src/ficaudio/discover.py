@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 from .lexicon import VERB
 from .names import given_name_genders
@@ -78,8 +79,6 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
 def _regendered(text: str, found, names: set[str]) -> tuple[Character, ...]:
     """A tagged character's gender from every name it goes by, once the tag has joined
     them: "Priya" and "Shah" found apart say less than "Priya Shah" does."""
-    from dataclasses import replace
-
     tagged = {c.name: set(c.names) for c in found if c.name in names}
     genders = _genders(text, tagged) if tagged else {}
     return tuple(replace(c, gender=genders[c.name]) if genders.get(c.name, "unknown") != "unknown" else c
@@ -95,8 +94,6 @@ def _narration_and_dialogue(script: Script) -> tuple[str, str]:
 def _gendered_by_name(found: tuple[Character, ...]) -> tuple[Character, ...]:
     """A character still of unknown gender (a tagged one the text never genders) takes
     the gender its given name clearly has."""
-    from dataclasses import replace
-
     unknown = {c.name: _given_name(set(c.names)) for c in found if c.gender == "unknown"}
     lexicon = given_name_genders(n for n in unknown.values() if n)
     return tuple(replace(c, gender=lexicon[unknown[c.name].lower()])
@@ -107,8 +104,6 @@ def _gendered_by_name(found: tuple[Character, ...]) -> tuple[Character, ...]:
 def _with_reader(found: tuple[Character, ...], tags, narration: str, dialogue: str) -> tuple[Character, ...]:
     """The reader of a reader-insert as a character, gendered by the fic's tags ("Female
     Reader", "m!Reader") or by a title before the placeholder ("Miss L/N")."""
-    from dataclasses import replace
-
     reader = reader_of(found)
     if reader is None:
         if story_person([narration], tags) != SECOND:
@@ -147,8 +142,6 @@ def without_ignored(characters, ignore) -> tuple[Character, ...]:
     entry whose name is ignored goes; an ignored alias leaves the entry it was merged into."""
     if not ignore:
         return tuple(characters)
-    from dataclasses import replace
-
     ignored = {n.lower() for n in ignore}
     return tuple(replace(c, aliases=tuple(a for a in c.aliases if a.lower() not in ignored))
                  for c in characters if c.name.lower() not in ignored)
