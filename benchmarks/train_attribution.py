@@ -6,9 +6,7 @@ fan-fiction dev set (benchmarks/fanfic).
 A conditional logit (softmax over each turn's candidates) on the features of
 attribute.Document. Turn-taking features depend on earlier decisions, so training runs
 twice: first with the gold speakers as history, then with the first model's own
-decisions, which is what the ranker sees at run time. The weights shared by every story
-are fitted first; then, on the fan-fiction stories that carry a fic's header alone, what
-such a story adds to them (so the novels are read exactly as with the shared weights).
+decisions, which is what the ranker sees at run time.
 
 --cv is the honest figure: the novels are split in two by author and the fan fiction by
 its halves (A, B); weights trained on one fold are scored on the other, and the other
@@ -46,8 +44,6 @@ FOLD_1_NOVELS = {"Emma", "Persuasion", "PrideAndPrejudice", "AlicesAdventuresInW
 # A fan-fiction turn counts this many times a novel's in training: the set is small
 # beside PDNC, and it is the genre ficaudio is for.
 FANFIC_WEIGHT = float(os.environ.get("FICAUDIO_FANFIC_WEIGHT", "4"))
-# How far the posted-fic weights may stray from the shared ones.
-POSTED_FIC_L2 = float(os.environ.get("FICAUDIO_POSTED_FIC_L2", "1e-2"))
 
 
 def load_novel(folder: Path):
@@ -103,9 +99,8 @@ def examples(doc: Document, labels: list[str | None], history: list[str | None],
     return out
 
 
-def fit(data, iterations: int = 400, base=None, l2: float = L2) -> np.ndarray:
-    """data: (candidate features, gold index, weight) per turn. base, if given, are fixed
-    weights whose scores the fitted ones add to."""
+def fit(data, iterations: int = 400) -> np.ndarray:
+    """data: (candidate features, gold index, weight) per turn."""
     k = max(len(x) for x, _, _ in data)
     n, f = len(data), len(FEATURES)
     X = np.zeros((n, k, f))
@@ -117,8 +112,6 @@ def fit(data, iterations: int = 400, base=None, l2: float = L2) -> np.ndarray:
         mask[i, : len(x)] = 0
         y[i] = label
         weight[i] = wt
-    if base is not None:
-        mask = mask + X @ np.asarray(base)
     weight *= n / weight.sum()
     w = np.zeros(f)
     m, v = np.zeros(f), np.zeros(f)
@@ -128,46 +121,27 @@ def fit(data, iterations: int = 400, base=None, l2: float = L2) -> np.ndarray:
         p = np.exp(scores)
         p /= p.sum(axis=1, keepdims=True)
         p[np.arange(n), y] -= 1
-        grad = np.einsum("nk,nkf->f", p * weight[:, None], X) / n + 2 * l2 * w
+        grad = np.einsum("nk,nkf->f", p * weight[:, None], X) / n + 2 * L2 * w
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad**2
         w -= 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
     return w
 
 
-def train(novels, stories=()) -> tuple[np.ndarray, np.ndarray]:
-    """Weights from PDNC novels and fan-fiction stories (each a load_novel/load_story
-    triple): the ones shared by every story, and what posted fan fiction adds to them
-    (fitted on the posted fics alone, on top of the shared ones, so novels are read
-    exactly as before)."""
+def train(novels, stories=()) -> np.ndarray:
+    """Weights from PDNC novels and fan-fiction stories (each a load_novel/load_story triple)."""
     sources = [(item, 1.0) for item in novels] + [(item, FANFIC_WEIGHT) for item in stories]
-    shared = _two_passes(sources, fit)
-    posted = [(item, 1.0) for item in stories if item[0].posted_fic]
-    if not posted:
-        return shared, np.zeros_like(shared)
-    return shared, _two_passes(posted, lambda data: fit(data, base=shared, l2=POSTED_FIC_L2), base=shared)
-
-
-def _two_passes(sources, fitter, base=0.0) -> np.ndarray:
-    """Fit with the gold speakers as history, then again with the first fit's own
-    decisions as history, which is what the ranker sees at run time."""
     data = [e for (doc, _, labels), wt in sources for e in examples(doc, labels, labels, wt)]
-    w = fitter(data)
+    w = fit(data)
     data = []
     for (doc, _, labels), wt in sources:
-        predicted = [name for name, _ in decide(doc, tuple(base + w))]
+        predicted = [name for name, _ in decide(doc, w)]
         data += examples(doc, labels, predicted, wt)
-    return fitter(data)
-
-
-def weights_for(doc: Document, weights) -> tuple:
-    """The weights the ranker uses on doc, as ranker.load_weights gives them."""
-    shared, posted = weights
-    return tuple(shared + posted if doc.posted_fic else shared)
+    return fit(data)
 
 
 def score_doc(doc: Document, gold, weights) -> list:
-    decided = speakers(doc, weights_for(doc, weights))
+    decided = speakers(doc, weights)
     segments = [
         {"kind": s.kind, "speaker": decided.get(i, ("Narrator", 1.0))[0], "start": s.start, "end": s.end}
         for i, s in enumerate(doc.segments) if s.kind == DIALOGUE
@@ -230,19 +204,16 @@ def main(argv=None) -> int:
             print(f"{held:32} {len(results):5} {bench._pct(results):>7} {bench._pct(explicit):>9}")
         explicit = [r for r in everything if r[0]["type"] == "Explicit"]
         print(f"{'LEAVE-ONE-OUT (micro)':32} {len(everything):5} {bench._pct(everything):>7} {bench._pct(explicit):>9}")
-    shared, posted = train(list(novels.values()), [item for _, item in stories.values()])
-    print(f"  {'feature':28} {'shared':>7} {'+ posted fic':>12}")
-    for name, value, more in sorted(zip(FEATURES, shared, posted), key=lambda p: -abs(p[1])):
-        print(f"  {name:28} {value:+7.3f} {more:+12.3f}")
+    w = train(list(novels.values()), [item for _, item in stories.values()])
+    for name, value in sorted(zip(FEATURES, w), key=lambda p: -abs(p[1])):
+        print(f"  {name:28} {value:+.3f}")
     if args.write:
         WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
         WEIGHTS.write_text(json.dumps({
             "about": "Speaker ranker of ficaudio.attribute, trained by benchmarks/train_attribution.py "
-                     "on the PDNC dev novels and the fan-fiction dev set (cast mode). posted_fic is "
-                     "added to weights for a story with a fic's header.",
+                     "on the PDNC dev novels (cast mode).",
             "features": list(FEATURES),
-            "weights": [round(float(x), 4) for x in shared],
-            "posted_fic": [round(float(x), 4) for x in posted],
+            "weights": [round(float(x), 4) for x in w],
         }, indent=1) + "\n")
         print(f"wrote {WEIGHTS}")
     return 0

@@ -431,20 +431,3 @@ def test_who_spoke_earlier_in_the_conversation_and_who_goes_on_after_a_silence_a
     on = {name: {FEATURES[i] for i, x in enumerate(f) if x} for name, f in doc.features(4, history)}
     assert "bare:talked_before" in on["Ann"]  # spoke three turns back: past the last-three history
     assert "bare:goes_on_after_silence" in on["Bob"] and "bare:goes_on_after_silence" not in on["Cy"]
-
-
-def test_a_story_with_a_fics_header_is_read_with_the_posted_fic_weights(monkeypatch):
-    from ficaudio.attribution import ranker
-
-    header = "Title: A Story\nFandom: Kitchens (TV)\nRating: General Audiences\n\n"
-    body = '"Is it late?"\n\n"It is."\n\n"Then go home."\n'
-    posted = Document(split(parse_text(header + body)), CAST.characters)
-    plain = Document(split(parse_text("A Story\n\n" + body)), CAST.characters)
-    assert posted.posted_fic and not plain.posted_fic
-    shared, fic = ranker.load_weights(False), ranker.load_weights(True)
-    assert len(shared) == len(fic) and shared != fic
-    asked = []
-    monkeypatch.setattr("ficaudio.attribution.load_weights", lambda p=False: asked.append(p) or shared)
-    attribute(posted.script, CAST)
-    attribute(plain.script, CAST)
-    assert asked == [True, False]

@@ -13,8 +13,7 @@ The parts, in the order they run:
 - `features`: each turn's candidates with their signals (tags, beats, vocatives,
   turn-taking, salience), part of the history-free ones worked out once per turn;
 - `ranker`: the weights (trained on the PDNC dev novels and the fan-fiction dev set,
-  shipped in data/, with what a story posted as fan fiction adds to them), the hard rules
-  a tag imposes, and a beam of the likeliest histories.
+  shipped in data/), the hard rules a tag imposes, and a beam of the likeliest histories.
 
 The confidence is the softmax probability of the chosen candidate: low when the evidence
 was only turn-taking or salience.
@@ -42,7 +41,7 @@ def attribute(script: Script, cast: Cast) -> Script:
         return script
     doc = Document(script, characters)
     segments = list(doc.segments)
-    for i, (name, confidence) in speakers(doc, load_weights(doc.posted_fic)).items():
+    for i, (name, confidence) in speakers(doc, load_weights()).items():
         segments[i] = replace(segments[i], speaker=name, confidence=round(confidence, 3))
     return replace(script.replace_segments(segments), characters=tuple(characters))
 

@@ -70,9 +70,6 @@ class Document(TurnFeatures):
         text = work.text if work is not None else None
         self._index_mentions(text)
         self.fic_tags = work.all_tags if work is not None else ()
-        # A story with a fic's header (fandom, rating, tags) is read with the weights
-        # trained for posted fan fiction, which add to the ones shared with novels.
-        self.posted_fic = work is not None and bool(work.fandoms or work.rating or work.all_tags)
         self.person = story_person([s.text for s in self.segments if s.kind != DIALOGUE], self.fic_tags)
         self._build_turns()
         # How often each character is named in a tag: who talks in this story.

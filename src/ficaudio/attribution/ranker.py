@@ -15,15 +15,11 @@ from .features import FEATURES
 BEAM = 8
 
 
-@lru_cache(maxsize=2)
-def load_weights(posted_fic: bool = False) -> tuple[float, ...]:
-    """The ranker's weights: the ones shared by every story, plus what a story with a
-    fic's header adds to them when posted_fic (Document.posted_fic)."""
+@lru_cache(maxsize=1)
+def load_weights() -> tuple[float, ...]:
     data = json.loads(resources.files("ficaudio").joinpath("data/attribution_weights.json").read_text())
     if tuple(data["features"]) != FEATURES:
         raise RuntimeError("attribution_weights.json was trained on other features; retrain it")
-    if posted_fic:
-        return tuple(a + b for a, b in zip(data["weights"], data["posted_fic"]))
     return tuple(data["weights"])
 
 
