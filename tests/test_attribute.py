@@ -431,3 +431,21 @@ def test_who_spoke_earlier_in_the_conversation_and_who_goes_on_after_a_silence_a
     on = {name: {FEATURES[i] for i, x in enumerate(f) if x} for name, f in doc.features(4, history)}
     assert "bare:talked_before" in on["Ann"]  # spoke three turns back: past the last-three history
     assert "bare:goes_on_after_silence" in on["Bob"] and "bare:goes_on_after_silence" not in on["Cy"]
+
+
+@pytest.mark.parametrize("exit_line, gone", [
+    ("Cy withdrew and shut the door.", True),
+    ("Cy hung up.", True),
+    ("Cy went out into the rain.", True),
+    ("Cy raised his left hand.", False),  # "left" the side, not the verb
+    ("Cy sat by the fire.", False),
+])
+def test_someone_the_narration_last_saw_going_out_is_marked_as_gone(exit_line, gone):
+    from ficaudio.attribution import FEATURES
+
+    doc = Document(split(parse_text(f'A Story\n\nAnn and Bob and Cy sat down.\n\n"One," said Cy.\n\n{exit_line}\n\n'
+                                    '"Two," said Ann.\n\n"Three."\n')),
+                   CAST.characters + (Character("Cy", (), "male"),))
+    on = {name: {FEATURES[i] for i, x in enumerate(f) if x} for name, f in doc.features(2, ["Cy", "Ann", None])}
+    assert ("bare:left_scene" in on["Cy"]) == gone
+    assert "bare:left_scene" not in on["Bob"]

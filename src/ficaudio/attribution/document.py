@@ -14,7 +14,7 @@ from ..pov import FIRST, SECOND, pov_tag_names, reader_of, story_person
 from ..voices import Character
 from .features import _MENTION_REACH, TurnContext, TurnFeatures
 from .speech import is_unspoken
-from .tags import (INTRODUCING, SUBJECT_BEFORE, VOICE, Names, last_sentence, name_key,
+from .tags import (INTRODUCING, SENTENCE_END, SUBJECT_BEFORE, VOICE, Names, last_sentence, name_key,
                    names_other, tagged)
 
 
@@ -35,6 +35,11 @@ _SUBORDINATE = re.compile(r"\b(?:when|as|while|though|although|if|because|since|
 _CLAUSE_CLOSES = re.compile(r"[^,;:.!?]*,\s*(?:and\s+)?(?:\w+ly\s+|thus\s+|then\s+)?$")
 _PARTICIPLE_THEN_VERB = re.compile(r",\s+(?:\w+ly\s+)?[a-z]+ing\b[^,;:.!?]*,\s*(?:\w+ly\s+|thus\s+|then\s+)?$")
 _SPOKEN_TO_BY = re.compile(r"\b(?:accosted|addressed|interrupted|greeted|hailed|answered|asked|told|questioned)\s+by\s+")
+# Going out of the scene, said of the one just named.
+_EXIT = re.compile(r"\b(?:left(?! (?:hand|arm|side|eye|foot|leg|shoulder|ear|cheek|knee|wrist|behind))|leaves|withdr[ae]w|withdraws"
+                   r"|(?:went|goes|walked|walks|stepped|steps|slipped|slips|stalked|stalks|hurried|hurries|headed|heads)"
+                   r" (?:out|off|away)|hung up|hangs up|departed|departs|disappeared|disappears|vanished|vanishes"
+                   r"|excused (?:him|her|them)sel(?:f|ves)|(?:was|is) gone|ended the call|ends the call)\b")
 _NEAR_SEGMENTS = 3  # narration segments either side of a turn that can describe it
 
 
@@ -93,6 +98,7 @@ class Document(TurnFeatures):
         self.mentions: list[tuple[int, str, bool]] = []
         if text is None:
             text = " ".join(s.text for s in self.segments)
+        self.text = text
         for m in self.names.pattern.finditer(text):
             c = self.names.character(m.group(1))
             i = bisect.bisect_right(starts, m.start()) - 1
@@ -100,6 +106,11 @@ class Document(TurnFeatures):
             self.mentions.append((m.start(), c.name, quoted))
         self.mention_positions = [p for p, _, _ in self.mentions]
         self.mention_count: dict[str, int] = {}
+        self.narration_mentions_of: dict[str, list[int]] = {}
+        self._exits: dict[int, bool] = {}
+        for position, name, quoted in self.mentions:
+            if not quoted:
+                self.narration_mentions_of.setdefault(name, []).append(position)
         for _, name, quoted in self.mentions:
             if not quoted:
                 self.mention_count[name] = self.mention_count.get(name, 0) + 1
@@ -432,6 +443,20 @@ class Document(TurnFeatures):
             paragraph += 1
         indices = self.paragraph_segments.get(paragraph)
         return self.segments[indices[-1]].end if indices else 0
+
+    def left_before(self, name: str, position: int, floor: int) -> bool:
+        """Whether the narration last named the character (after floor) going out: "Mrs.
+        Pell withdrew and shut the door", "Dana hung up". Someone who left does not answer."""
+        positions = self.narration_mentions_of.get(name, ())
+        k = bisect.bisect_left(positions, position) - 1
+        if k < 0 or positions[k] < floor:
+            return False
+        at = positions[k]
+        if at not in self._exits:
+            rest = self.text[at: min(position, at + 300)]
+            end = SENTENCE_END.search(rest)
+            self._exits[at] = _EXIT.search(rest[: end.start() if end else len(rest)]) is not None
+        return self._exits[at]
 
     def _last_mention_before(self, name: str, position: int) -> int | None:
         i = bisect.bisect_left(self.mention_positions, position) - 1

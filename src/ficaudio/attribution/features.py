@@ -36,7 +36,7 @@ SIGNALS = (
     "gender_unknown", "in_window_after_only", "conv_named", "conv_pronoun", "conv_pronoun_only",
     "next_tag_1", "next_tag_2",
     "prev_para_subject", "resumes_prev_2", "self_named", "vocative_prev", "called_by_next",
-    "talked_before", "goes_on_after_silence",
+    "talked_before", "goes_on_after_silence", "left_scene",
 )
 # A quotation alone in its paragraph, with no narration at all, is read by turn-taking
 # and vocatives, not by who was named last; the ranker weighs each signal separately for
@@ -213,6 +213,7 @@ class TurnFeatures:
             1.0 if name in ctx.called_by_next else 0.0,
             0.0,  # talked_before: see _historic
             0.0,  # goes_on_after_silence: see _historic
+            1.0 if self.left_before(name, turn.start, self.scene_start.get(turn.scene, 0)) else 0.0,
         ]
         ctx.static[name] = f
         return f
