@@ -229,3 +229,24 @@ def test_the_reader_of_a_reader_insert_is_gendered_where_the_fic_says(header, bo
             f"Vane. You wait.\n\n{body}\n\nYou smile at Vane, and Vane nods. You leave.\n")
     reader = next(c for c in discover(split(parse_text(text))) if c.name == "Y/N")
     assert reader.gender == gender
+
+
+def test_a_pet_the_character_tags_name_as_an_animal_gets_no_voice():
+    names = names_found('Title: Fair Day\nAuthor: someone\nCharacters: Rosa Diaz, Biscuit the Dog\n\n'
+                        '"No dogs on the green," said Rosa. Biscuit looked at Rosa. Biscuit sighed.\n\n'
+                        '"Rules are rules," Rosa said.\n')
+    assert "Rosa Diaz" in names and not names & {"Biscuit the Dog", "Biscuit"}
+
+
+def test_a_name_said_alone_as_a_question_is_an_echo_not_a_call():
+    names = names_found('Title\n\n"I was at Saltmarsh," said Tobias.\n\nAldous stared at Tobias.\n\n"Saltmarsh?"\n\n'
+                        '"Saltmarsh." Tobias looked away.\n')
+    assert "Tobias" in names and "Saltmarsh" not in names
+
+
+def test_a_tag_on_a_surname_is_evidence_for_the_one_the_surname_names():
+    # "said Brennan" is evidence for Tess Brennan, not for the "Saint Brennan" of a misread line.
+    names = names_found('Title\n\n"Morning," said Tess Brennan. Tess sat down.\n\n"Coffee," Tess said.\n\n'
+                        'There was a shrine to a Saint Brennan didn\'t recognize.\n\n"Right," said Brennan. '
+                        'Tess Brennan smiled.\n')
+    assert "Tess Brennan" in names and "Saint Brennan" not in names

@@ -54,6 +54,9 @@ _STOP = set(
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
                       "Sister", "Brother", "Prince", "Princess"}
 # A woman the text calls "Miss Katharine Hilbery" is not its "Mrs. Hilbery", her mother.
+# A character tag that calls its bearer an animal: a pet, not a voice.
+_ANIMAL_TAG = re.compile(r"\bthe (?:dog|puppy|cat|kitten|horse|pony|owl|bird|parrot|rabbit|hamster|ferret|snake"
+                         r"|lizard|goat|cow|pig|fish)$", re.I)
 _OTHER_MARITAL_TITLE = {"Mrs.": "Miss", "Miss": "Mrs."}
 # "the Lantern and Hook", "the Rose & Crown": the second word names a thing with the first.
 _THING_AND = re.compile(r"\b[Tt]he\s+[A-Z][\w'\u2019-]*\s+(?:and|&)\s+$")
@@ -72,6 +75,8 @@ def discover(script: Script, limit: int = 40) -> tuple[Character, ...]:
 
         tagged = characters_from_tags(script.work)
         found = _regendered(narration + "\n" + dialogue, merge_tagged(tagged, found), {t.name for t in tagged})
+        # "Biscuit the Dog" in the character tags: a pet, whatever it does in the text.
+        found = tuple(c for c in found if not _ANIMAL_TAG.search(c.name))
     tags = script.work.all_tags if script.work is not None else ()
     return _with_reader(_gendered_by_name(found), tags, narration, dialogue)
 
@@ -199,13 +204,15 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
                 initial[form] += 1
             if _PLACE_BEFORE.search(source[max(0, m.start() - 16) : m.start()]):
                 placed[form] += 1
-    tags = Counter()
-    tag = re.compile(r"(?:\b(?:%s)\s+(?:%s\s+)?(%s)|(?:(%s)\s+)?(%s)\s+(?:\w+ly\s+)?(?:%s))\b"
+    tags, titled_tags = Counter(), Counter()
+    tag = re.compile(r"(?:\b(?:%s)\s+(?:(%s)\s+)?(%s)|(?:(%s)\s+)?(%s)\s+(?:\w+ly\s+)?(?:%s))\b"
                      % (_VERBS, _TITLE, _WORD, _TITLE, _WORD, _VERBS))
     for m in tag.finditer(narration):
-        name = m.group(1) or m.group(3)
+        name, title = m.group(2) or m.group(4), m.group(1) or m.group(3)
         if name and name not in _STOP:
             tags[name] += 1
+            if title:
+                titled_tags[f"{_norm_title(title)} {name}"] += 1
 
     def is_name(form: str) -> bool:
         words = form.split()
@@ -247,7 +254,15 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
     # Only people: a name that never speaks, acts, owns or is spoken to is a place, a
     # dish or a title ("Ostrel", "the Lantern and Hook", a song).
     acting = _person_evidence(narration, dialogue, {f for g in groups.values() for f in g})
-    for key in [k for k in groups if not any(acting[f] or tags[f.split()[-1]] for f in groups[k])]:
+    # "said Brennan" is evidence for the group "Brennan" is in, not for a "Saint Brennan"
+    # the text writes once ("a shrine to a Saint Brennan didn't recognize").
+    group_of = {f: key for key, members in groups.items() for f in members}
+
+    def tagged(key: str, form: str) -> bool:
+        last = form.split()[-1]
+        return bool(titled_tags[form]) or bool(tags[last]) and group_of.get(last, key) == key
+
+    for key in [k for k in groups if not any(acting[f] or tagged(k, f) for f in groups[k])]:
         del groups[key]
     scored = sorted(groups, key=lambda g: (-sum(count[f] + 5 * tags[f.split()[-1]] for f in groups[g]), g))
     genders = _genders(text, {key: groups[key] for key in scored[:limit]})
@@ -292,7 +307,12 @@ def _person_evidence(narration: str, dialogue: str, forms: set[str]) -> Counter:
         found[m.group(1)] += 1
     called = re.compile(r"(?:^|[,.!?]\s+|\n)(%s)(?=\s*[,!?])|,\s+(%s)(?=[.!?]|$)" % (alternatives, alternatives), re.M)
     for m in called.finditer(dialogue):
-        found[m.group(1) or m.group(2)] += 1
+        # A quotation that is only the name ("Saltmarsh?") as often echoes a word as it
+        # calls a person.
+        alone = (m.group(1) and (m.start(1) == 0 or dialogue[m.start(1) - 1] == "\n")
+                 and re.match(r"[?!]*\s*(?:\n|$)", dialogue[m.end(1):]))
+        if not alone:
+            found[m.group(1) or m.group(2)] += 1
     return found
 
 
