@@ -449,3 +449,13 @@ def test_someone_the_narration_last_saw_going_out_is_marked_as_gone(exit_line, g
     on = {name: {FEATURES[i] for i, x in enumerate(f) if x} for name, f in doc.features(2, ["Cy", "Ann", None])}
     assert ("bare:left_scene" in on["Cy"]) == gone
     assert "bare:left_scene" not in on["Bob"]
+
+
+@pytest.mark.parametrize("lead_in, unspoken", [
+    ("Sam had written the board up before we got in, in capitals so square they looked stencilled:", True),
+    ("The message had no greeting and no kisses, and was exactly as long as it needed to be:", True),
+    ("Sam put down her knife and said:", False),
+])
+def test_a_paragraph_ending_in_a_colon_leads_into_the_quotation_below_it(lead_in, unspoken):
+    text = f'A Story\n\nTom sat down beside Sam.\n\n{lead_in}\n\n"Ninety covers. Clean as you go."\n\n"Yes, Chef," said Tom.\n'
+    assert (fic_speakers(text)[0][1] == "Narrator") == unspoken

@@ -230,7 +230,14 @@ class Document(TurnFeatures):
                          if segs[j].kind != DIALOGUE)
         continues = (same(i - 2) and segs[i - 2].kind == DIALOGUE and segs[i - 2].quote == s.quote) or (
             same(i - 1) and segs[i - 1].kind == DIALOGUE)
-        return is_unspoken(s.text, narration_at(i - 1), narration_at(i + 1), above, continues)
+        before = narration_at(i - 1)
+        above_ids = self.paragraph_segments.get(s.paragraph - 1, [])
+        if (not before.strip() and not same(i - 1) and above_ids and segs[above_ids[-1]].kind != DIALOGUE
+                and segs[above_ids[-1]].text.rstrip().endswith(":")):
+            # "She always wrote the board in capitals:" above a quotation on its own leads
+            # into it as if it were in the same paragraph.
+            before = segs[above_ids[-1]].text
+        return is_unspoken(s.text, before, narration_at(i + 1), above, continues)
 
     def _build_conversations(self) -> None:
         """Two narration-only paragraphs, a scene break or a chapter end part conversations.
