@@ -1,8 +1,10 @@
-"""Speaker-attribution benchmark: the seed story, our fan-fiction dev set and the PDNC
-dev novels, each with the cast given (cast mode) and without it (auto mode).
+"""Speaker-attribution benchmark: the seed story, our fan-fiction dev set, the fresh
+stories kept out of training and tuning, and the PDNC dev novels, each with the cast
+given (cast mode) and without it (auto mode).
 
     python benchmarks/attribution.py [--pdnc ../shared/pdnc-dev] [--novels Emma,Persuasion]
     python benchmarks/attribution.py --sets fanfic --errors 20
+    python benchmarks/attribution.py --sets fresh
 
 A gold quotation is correct when the dialogue segment covering most of its span (summed
 over its parts) names the gold speaker or one of the gold speaker's aliases; a quotation
@@ -155,6 +157,12 @@ def fanfic_stories():
     return _generator().all_stories()
 
 
+def fresh_stories():
+    """Stories kept out of training and tuning (benchmarks/fanfic/fresh)."""
+    generate = _generator()
+    return generate.all_stories(generate.FRESH)
+
+
 CALIBRATION: list[tuple[float, bool]] = []  # (confidence, correct) of spoken fan-fiction lines, cast mode
 
 
@@ -188,7 +196,7 @@ def run_fanfic(story, mode: str) -> list:
     return results
 
 
-def report_fanfic(mode: str, per_story: dict[str, list]) -> list:
+def report_fanfic(mode: str, per_story: dict[str, list], title: str = "fan fiction") -> list:
     """Per story, per half and per class: all quotations, spoken ones, and the ones
     nobody says aloud."""
     def row(label, rs):
@@ -197,11 +205,11 @@ def report_fanfic(mode: str, per_story: dict[str, list]) -> list:
         print(f"{label:32} {len(rs):5} {_pct(rs):>7} {_pct(spoken):>8} {_pct(silent):>10}")
 
     everything = [r for rs in per_story.values() for r in rs]
-    print(f"\n== fan fiction, {mode} mode ==")
+    print(f"\n== {title}, {mode} mode ==")
     print(f"{'story':32} {'n':>5} {'all':>7} {'spoken':>8} {'not said':>10}")
     for name, rs in per_story.items():
         row(name, rs)
-    for half in ("A", "B"):
+    for half in sorted({r[0]["half"] for r in everything} & {"A", "B"}):
         row(f"half {half}", [r for r in everything if r[0]["half"] == half])
     for cls in FANFIC_CLASSES:
         if cls == "non_speech":
@@ -293,7 +301,8 @@ def main(argv=None) -> int:
     parser.add_argument("--novels", help="comma-separated subset of novel folders")
     parser.add_argument("--modes", default="cast,auto", help="cast, auto or both")
     parser.add_argument("--errors", type=int, default=0, help="print this many wrong quotations per novel")
-    parser.add_argument("--sets", default="seed,fanfic,pdnc", help="which of seed, fanfic, pdnc to score")
+    parser.add_argument("--sets", default="seed,fanfic,fresh,pdnc",
+                        help="which of seed, fanfic, fresh, pdnc to score")
     parser.add_argument("--half", choices=("A", "B"), help="only this half of the fan-fiction set")
     args = parser.parse_args(argv)
     sets = args.sets.split(",")
@@ -307,8 +316,11 @@ def main(argv=None) -> int:
         for label, rs in seed_results.items():
             print(f"{label:32} {len(rs):5} {_pct(rs):>7}")
 
-    if "fanfic" in sets:
-        stories = [s for s in fanfic_stories() if args.half in (None, s.half)]
+    for name, title, load in (("fanfic", "fan fiction", fanfic_stories),
+                              ("fresh", "fresh fan fiction, never trained or tuned on", fresh_stories)):
+        if name not in sets:
+            continue
+        stories = [s for s in load() if name == "fresh" or args.half in (None, s.half)]
         for mode in modes:
             per_story = {}
             for story in stories:
@@ -317,10 +329,10 @@ def main(argv=None) -> int:
                     s, e = q["spans"][0]
                     print(f"  {story.id} {mode} gold={q['speaker']!r} got={predicted!r} "
                           f"@{s}: {' '.join(story.text[s:e].split())[:70]}")
-            report_fanfic(mode, per_story)
-            if mode == "cast":
+            report_fanfic(mode, per_story, title)
+            if mode == "cast" and name == "fanfic":
                 calibration_table(CALIBRATION)
-            else:
+            elif mode == "auto":
                 discovery_table(stories)
     if "pdnc" not in sets:
         return 0

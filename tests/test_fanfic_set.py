@@ -13,6 +13,7 @@ from ficaudio.ingest import parse_text  # noqa: E402
 from ficaudio.split import split  # noqa: E402
 
 STORIES = sorted((ROOT / "benchmarks" / "fanfic" / "stories").glob("*.yaml"))
+FRESH = sorted((ROOT / "benchmarks" / "fanfic" / "fresh").glob("*.yaml"))
 
 
 def test_the_set_is_big_enough_and_split_in_halves():
@@ -22,7 +23,7 @@ def test_the_set_is_big_enough_and_split_in_halves():
     assert {s.half for s in stories} == {"A", "B"}
 
 
-@pytest.mark.parametrize("path", STORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", STORIES + FRESH, ids=lambda p: p.stem)
 def test_every_gold_quotation_is_a_quotation_the_splitter_finds(path):
     story = generate.load_story(path)
     marks = "\"'\u201c\u201d\u2018\u2019"
