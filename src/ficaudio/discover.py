@@ -53,10 +53,10 @@ _STOP = set(
 # Titles used with a first name ("Miss Elizabeth", "Sir Walter"); the others take surnames.
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
                       "Sister", "Brother", "Prince", "Princess"}
-# A woman the text calls "Miss Katharine Hilbery" is not its "Mrs. Hilbery", her mother.
 # A character tag that calls its bearer an animal: a pet, not a voice.
 _ANIMAL_TAG = re.compile(r"\bthe (?:dog|puppy|cat|kitten|horse|pony|owl|bird|parrot|rabbit|hamster|ferret|snake"
                          r"|lizard|goat|cow|pig|fish)$", re.I)
+# A woman the text calls "Miss Katharine Hilbery" is not its "Mrs. Hilbery", her mother.
 _OTHER_MARITAL_TITLE = {"Mrs.": "Miss", "Miss": "Mrs."}
 # "the Lantern and Hook", "the Rose & Crown": the second word names a thing with the first.
 _THING_AND = re.compile(r"\b[Tt]he\s+[A-Z][\w'\u2019-]*\s+(?:and|&)\s+$")

@@ -110,10 +110,8 @@ class Document(TurnFeatures):
         self._exits: dict[int, bool] = {}
         for position, name, quoted in self.mentions:
             if not quoted:
-                self.narration_mentions_of.setdefault(name, []).append(position)
-        for _, name, quoted in self.mentions:
-            if not quoted:
                 self.mention_count[name] = self.mention_count.get(name, 0) + 1
+                self.narration_mentions_of.setdefault(name, []).append(position)
 
     def recent_narration_mentions(self, position: int, floor: int) -> list[str]:
         """Characters named in narration between floor and position, most recent first."""
@@ -460,7 +458,7 @@ class Document(TurnFeatures):
             return False
         at = positions[k]
         if at not in self._exits:
-            rest = self.text[at: min(position, at + 300)]
+            rest = self.text[at: min(position, at + 300)]  # the sentence of the mention, at most
             end = SENTENCE_END.search(rest)
             self._exits[at] = _EXIT.search(rest[: end.start() if end else len(rest)]) is not None
         return self._exits[at]
