@@ -60,6 +60,8 @@ _ANIMAL_TAG = re.compile(r"\bthe (?:dog|puppy|cat|kitten|horse|pony|owl|bird|par
 _OTHER_MARITAL_TITLE = {"Mrs.": "Miss", "Miss": "Mrs."}
 # "the Lantern and Hook", "the Rose & Crown": the second word names a thing with the first.
 _THING_AND = re.compile(r"\b[Tt]he\s+[A-Z][\w'\u2019-]*\s+(?:and|&)\s+$")
+# The rest of a quotation after a name, when nothing but ? or ! follows it.
+_QUOTE_ENDS = re.compile(r"[?!]*\s*(?:\n|$)")
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|to|from|into|near|towards|toward|through|of|for)\s+(?:the\s+)?$")
 _VERBS = VERB
 
@@ -310,7 +312,7 @@ def _person_evidence(narration: str, dialogue: str, forms: set[str]) -> Counter:
         # A quotation that is only the name ("Saltmarsh?") as often echoes a word as it
         # calls a person.
         alone = (m.group(1) and (m.start(1) == 0 or dialogue[m.start(1) - 1] == "\n")
-                 and re.match(r"[?!]*\s*(?:\n|$)", dialogue[m.end(1):]))
+                 and _QUOTE_ENDS.match(dialogue, m.end(1)))
         if not alone:
             found[m.group(1) or m.group(2)] += 1
     return found

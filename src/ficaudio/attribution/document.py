@@ -224,16 +224,15 @@ class Document(TurnFeatures):
         def narration_at(j: int) -> str:
             return segs[j].text if same(j) and segs[j].kind != DIALOGUE else ""
 
-        above = " ".join(segs[j].text for j in self.paragraph_segments.get(s.paragraph - 1, [])[-_NEAR_SEGMENTS:]
-                         if segs[j].kind != DIALOGUE)
+        above_ids = self.paragraph_segments.get(s.paragraph - 1, [])
+        above = " ".join(segs[j].text for j in above_ids[-_NEAR_SEGMENTS:] if segs[j].kind != DIALOGUE)
         continues = (same(i - 2) and segs[i - 2].kind == DIALOGUE and segs[i - 2].quote == s.quote) or (
             same(i - 1) and segs[i - 1].kind == DIALOGUE)
         before = narration_at(i - 1)
-        above_ids = self.paragraph_segments.get(s.paragraph - 1, [])
-        if (not before.strip() and not same(i - 1) and above_ids and segs[above_ids[-1]].kind != DIALOGUE
+        if (not same(i - 1) and above_ids and segs[above_ids[-1]].kind != DIALOGUE
                 and segs[above_ids[-1]].text.rstrip().endswith(":")):
-            # "She always wrote the board in capitals:" above a quotation on its own leads
-            # into it as if it were in the same paragraph.
+            # "She always wrote the board in capitals:" above a quotation that opens its
+            # paragraph leads into it as if it were in the same paragraph.
             before = segs[above_ids[-1]].text
         return is_unspoken(s.text, before, narration_at(i + 1), above, continues)
 
