@@ -95,6 +95,7 @@ class Document(TurnFeatures):
         """Every cast-name mention: position, character, and whether it is inside a quote."""
         spans = [(s.start, s.end) for s in self.segments if s.kind == DIALOGUE]
         starts = [s for s, _ in spans]
+        self.dialogue_starts = starts
         self.mentions: list[tuple[int, str, bool]] = []
         if text is None:
             text = " ".join(s.text for s in self.segments)
@@ -457,7 +458,11 @@ class Document(TurnFeatures):
             return False
         at = positions[k]
         if at not in self._exits:
-            rest = self.text[at: min(position, at + 300)]  # the sentence of the mention, at most
+            # The narration from the mention to the end of its sentence, or to the next
+            # quotation if that comes first.
+            j = bisect.bisect_right(self.dialogue_starts, at)
+            quote = self.dialogue_starts[j] if j < len(self.dialogue_starts) else len(self.text)
+            rest = self.text[at: min(quote, at + 300)]
             end = SENTENCE_END.search(rest)
             self._exits[at] = _EXIT.search(rest[: end.start() if end else len(rest)]) is not None
         return self._exits[at]
