@@ -250,3 +250,20 @@ def test_a_tag_on_a_surname_is_evidence_for_the_one_the_surname_names():
                         'There was a shrine to a Saint Brennan didn\'t recognize.\n\n"Right," said Brennan. '
                         'Tess Brennan smiled.\n')
     assert "Tess Brennan" in names and "Saint Brennan" not in names
+
+
+def test_a_word_the_story_writes_after_a_title_is_a_name_there():
+    # "Hall" is a room in most stories; here it is mostly Mrs. Hall.
+    names = names_found('Title\n\n"Good morning," said Mrs. Hall. Mrs. Hall went down the hall.\n\n'
+                        '"Is he up?" Mr. Hall asked. Mrs. Hall shook her head.\n\n"Not yet," said Mrs. Hall.\n\n'
+                        'Mr. Hall sat down. "Then we wait," said Mr. Hall.\n')
+    assert {"Mrs. Hall", "Mr. Hall"} <= names or {"Mrs. Hall", "Hall"} <= names
+
+
+def test_a_role_of_two_words_keeps_both():
+    # The text never writes "the Invisible" alone: no character of that name.
+    names = names_found('Title\n\n"Go away," said the Invisible Man. The Invisible Man laughed.\n\n'
+                        '"Who is there?" said Kemp. "Only me," said the Invisible Man.\n\n'
+                        'The Invisible Man sat down. He was invisible; an invisible man, invisible to every man '
+                        'and woman, and the man was cold.\n')
+    assert "The Invisible Man" in names and "The Invisible" not in names

@@ -194,10 +194,15 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
     lower = Counter(w for w in re.findall(r"\b[a-z][a-z]+\b", text))
     capital = Counter(re.findall(r"\b[A-Z][a-z]+\b", text))
 
+    # "Mrs. Hall", "Miss June": a word that is mostly written after a title is a surname
+    # or given name in this story, however often it means a room or a month elsewhere.
+    after_title = Counter(m.group(1) for m in re.finditer(r"\b%s (%s)\b" % (_TITLE, _WORD), text))
+    surnames = {w for w, n in after_title.items() if n >= 2 and n >= 0.5 * capital[w] and w not in _TITLE_WORDS}
+    stop = _STOP - surnames
     said, heard, initial, placed = Counter(), Counter(), Counter(), Counter()
     for source, counter in ((narration, said), (dialogue, heard)):
         for m in _NAME.finditer(source):
-            name = _trim(m.group(2), lower, capital)
+            name = _trim(m.group(2), lower, capital, stop)
             if not name or _THING_AND.search(source, max(0, m.start() - 40), m.start()):
                 continue
             form = f"{_norm_title(m.group(1))} {name}" if m.group(1) else name
@@ -211,7 +216,7 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
                      % (_VERBS, _TITLE, _WORD, _TITLE, _WORD, _VERBS))
     for m in tag.finditer(narration):
         name, title = m.group(2) or m.group(4), m.group(1) or m.group(3)
-        if name and name not in _STOP:
+        if name and name not in stop:
             tags[name] += 1
             if title:
                 titled_tags[f"{_norm_title(title)} {name}"] += 1
@@ -219,7 +224,7 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
     def is_name(form: str) -> bool:
         words = form.split()
         bare = [w for w in words if w.rstrip(".") not in _TITLE_WORDS]
-        if not bare or any(w in _STOP for w in bare):
+        if not bare or any(w in stop for w in bare):
             return False
         count = said[form] + heard[form]
         away = count - initial[form]
@@ -236,7 +241,7 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
     # "Jackson Avery", seen once at a sentence start, is a name when "Jackson" is one.
     accepted = {w for f in forms for w in f.split()}
     forms += [f for f in seen if f not in forms and len(f.split()) > 1
-              and not any(w in _STOP for w in f.split()[1:])
+              and not any(w in stop for w in f.split()[1:])
               and any(w in accepted for w in f.split() if w.rstrip(".") not in _TITLE_WORDS)]
     # Then the parts of those full names, and short forms of a name said in dialogue ("Lex").
     accepted = {w for f in forms for w in f.split()}
@@ -244,13 +249,20 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
               and (f in accepted or (heard[f] and len(f) >= 3 and any(a.startswith(f) for a in accepted)))]
     count = Counter({f: said[f] + heard[f] for f in forms})
     groups = _group(forms, count)
-    # Characters known by a role: "said the Dormouse", "the General replied".
-    role = re.compile(r"\b(?:(?:%s)\s+the\s+(%s)|[Tt]he\s+(%s)\s+(?:\w+ly\s+)?(?:%s))\b" % (_VERBS, _WORD, _WORD, _VERBS))
+    # Characters known by a role: "said the Dormouse", "the General replied", "said the
+    # Invisible Man".
+    role_words = r"%s(?: %s)?" % (_WORD, _WORD)
+    role = re.compile(r"\b(?:(?:%s)\s+the\s+(%s)|[Tt]he\s+(%s)\s+(?:\w+ly\s+)?(?:%s))\b"
+                      % (_VERBS, role_words, role_words, _VERBS))
     roles = Counter(m.group(1) or m.group(2) for m in role.finditer(narration))
-    for word, n in roles.items():
-        if n >= 2 and word not in _STOP and not any(word in g.split() for g in groups):
-            form = f"The {word}"
-            count[form] = len(re.findall(r"\b[Tt]he %s\b" % word, text))
+    role_ends = Counter()
+    for words, n in roles.items():
+        role_ends[words.split()[-1]] += n
+    for words, n in roles.items():
+        word = words.split()[-1]
+        if n >= 2 and not stop & set(words.split()) and not any(w in g.split() for g in groups for w in words.split()):
+            form = f"The {words}"
+            count[form] = len(re.findall(r"\b[Tt]he %s\b" % words, text))
             tags[word] += n
             groups[form] = {form}
     # Only people: a name that never speaks, acts, owns or is spoken to is a place, a
@@ -279,7 +291,7 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
         if first.rstrip(".") not in ("The", *_TITLE_WORDS) and after_the[first] >= 0.5 * capitals[first] > 0:
             # "the Hatter", "the Mock Turtle": a role, named as the story names it. One
             # that never speaks is a place or a thing ("the Wendle roundabout").
-            if not any(tags[f.split()[-1]] or roles[f.split()[-1]] for f in members):
+            if not any(tags[f.split()[-1]] or role_ends[f.split()[-1]] for f in members):
                 continue
             members = members | {canonical}
             canonical = f"The {canonical}"
@@ -318,7 +330,7 @@ def _person_evidence(narration: str, dialogue: str, forms: set[str]) -> Counter:
     return found
 
 
-def _trim(name: str, lower: Counter, capital: Counter) -> str:
+def _trim(name: str, lower: Counter, capital: Counter, stop=_STOP) -> str:
     """Common words off the front of a capitalised run ("Then Mark", "Whereupon Anne"),
     and the run cut at a title ("Miss Woodhouse Miss Bates"). A word is common when the
     text writes it in lower case often beside its capitalised uses: a fic in lower-case
@@ -327,7 +339,7 @@ def _trim(name: str, lower: Counter, capital: Counter) -> str:
     def common(word: str) -> bool:
         return lower[word.lower()] >= max(2, 0.2 * capital[word] + 1, 0.5 * capital[word])
 
-    while words and (words[0] in _STOP or common(words[0])):
+    while words and (words[0] in stop or common(words[0])):
         words = words[1:]
     for i, w in enumerate(words[1:], 1):
         if w in _TITLE_WORDS:
