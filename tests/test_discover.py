@@ -267,3 +267,9 @@ def test_a_role_of_two_words_keeps_both():
                         'The Invisible Man sat down. He was invisible; an invisible man, invisible to every man '
                         'and woman, and the man was cold.\n')
     assert "The Invisible Man" in names and "The Invisible" not in names
+
+
+def test_names_keep_the_story_s_spelling_of_titles():
+    names = names_found('Title\n\n"Good morning," said Mrs Smith. Mrs Smith smiled at Mr Elliot.\n\n'
+                        '"And to you," said Mr Elliot. Mrs Smith sat down.\n')
+    assert {"Mrs Smith", "Mr Elliot"} <= names and not names & {"Mrs. Smith", "Mr. Elliot"}

@@ -283,6 +283,14 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
     # How often each capitalised word is written, and how often right after "the".
     capitals = Counter(re.findall(r"\b[A-Z][\w-]*", text))
     after_the = Counter(re.findall(r"\b[Tt]he\s+([A-Z][\w-]*)", text))
+    # Forms are compared with a full stop after "Mr", "Mrs", "Dr"; names are given as the
+    # story spells them ("Mrs Smith" in Persuasion).
+    undotted = {t for t in _ABBREVIATED if len(re.findall(r"\b%s [A-Z]" % t, text)) > text.count(f"{t}.")}
+
+    def as_written(form: str) -> str:
+        head, _, rest = form.partition(" ")
+        return f"{head[:-1]} {rest}" if rest and head[:-1] in undotted else form
+
     characters = []
     for key in scored[:limit]:
         members = groups[key]
@@ -295,8 +303,9 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
                 continue
             members = members | {canonical}
             canonical = f"The {canonical}"
+        written = as_written(canonical)
         characters.append(
-            Character(canonical, tuple(sorted(members - {canonical})), genders[key])
+            Character(written, tuple(sorted({as_written(f) for f in members} - {written})), genders[key])
         )
     return tuple(characters)
 
@@ -348,9 +357,12 @@ def _trim(name: str, lower: Counter, capital: Counter, stop=_STOP) -> str:
     return " ".join(words)
 
 
+_ABBREVIATED = ("Mr", "Mrs", "Ms", "Dr", "Mme", "Mlle")
+
+
 def _norm_title(title: str) -> str:
     word = title.rstrip(".")
-    return word + "." if word in ("Mr", "Mrs", "Ms", "Dr", "Mme", "Mlle") else word
+    return word + "." if word in _ABBREVIATED else word
 
 
 def _sentence_start(text: str, i: int) -> bool:
