@@ -273,3 +273,11 @@ def test_names_keep_the_story_s_spelling_of_titles():
     names = names_found('Title\n\n"Good morning," said Mrs Smith. Mrs Smith smiled at Mr Elliot.\n\n'
                         '"And to you," said Mr Elliot. Mrs Smith sat down.\n')
     assert {"Mrs Smith", "Mr Elliot"} <= names and not names & {"Mrs. Smith", "Mr. Elliot"}
+
+
+def test_a_word_that_opens_sentences_is_not_part_of_a_name():
+    names = names_found('Title\n\n"Tea?" said Lucy. Lucy poured it.\n\nPresently Lucy sat down. Meanwhile Astley '
+                        'read. Besides, it was raining.\n\n"No," said Astley. Astley shook his head, and Lucy laughed.\n\n'
+                        'Seraphine Ashdown came in. "Hello," said Ashdown.\n')
+    assert {"Lucy", "Astley"} <= names
+    assert not names & {"Presently", "Presently Lucy", "Meanwhile Astley", "Besides"}

@@ -48,7 +48,9 @@ _STOP = set(
     Heaven Hell Mamma Papa Mama Aunt Uncle Captain Colonel Professor Doctor Street Road House Hall
     Lady Madame Monsieur Heavens Dear Good Thank Thanks Please Hello Goodbye Hey Hi Mister
     Nobody Somebody Someone Everyone Everybody Anyone Anybody Nothing Something Everything None
-    Easter Halloween Thanksgiving Majesty Highness Excellency Lordship Ladyship Holiness Eminence""".split()
+    Easter Halloween Thanksgiving Majesty Highness Excellency Lordship Ladyship Holiness Eminence
+    Meanwhile Instantly Thereupon Therefore Lest Hence Thus Besides Moreover However Suddenly Presently
+    Afterwards Nevertheless Perhaps Finally Immediately Accordingly Likewise Otherwise Instead""".split()
 )
 # Titles used with a first name ("Miss Elizabeth", "Sir Walter"); the others take surnames.
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
@@ -228,6 +230,8 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
             return False
         count = said[form] + heard[form]
         away = count - initial[form]
+        if opener(form):
+            return False
         # "Well", "Grace", "Will" used as common words here; but a name written in lower
         # case in chat ("sol saying morning") is still written capitalised mid-sentence more.
         if any(lower[w.lower()] > 0.2 * count + 1 and lower[w.lower()] >= away for w in bare):
@@ -236,11 +240,19 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
             return False  # "in Paris", "to Seattle"
         return tags[bare[-1]] >= 1 or away >= 2 or (away >= 1 and count >= 3) or heard[form] >= 3
 
+    def opener(form: str) -> bool:
+        """"Instantly De Griers", "Meanwhile Astley": a word that opens sentences, and a
+        name. Only ever seen at a sentence start, its first word written in lower case
+        elsewhere and never capitalised but to open a sentence ("Seraphine Ashdown" is not)."""
+        first = form.split()[0]
+        return (len(form.split()) > 1 and initial[form] == said[form] + heard[form]
+                and said[first] + heard[first] == initial[first] and lower[first.lower()] > 0)
+
     seen = sorted(set(said) | set(heard))  # sorted: the same story gives the same cast every run
     forms = [f for f in seen if is_name(f)]
     # "Jackson Avery", seen once at a sentence start, is a name when "Jackson" is one.
     accepted = {w for f in forms for w in f.split()}
-    forms += [f for f in seen if f not in forms and len(f.split()) > 1
+    forms += [f for f in seen if f not in forms and len(f.split()) > 1 and not opener(f)
               and not any(w in stop for w in f.split()[1:])
               and any(w in accepted for w in f.split() if w.rstrip(".") not in _TITLE_WORDS)]
     # Then the parts of those full names, and short forms of a name said in dialogue ("Lex").
