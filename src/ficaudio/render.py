@@ -22,7 +22,7 @@ from pathlib import Path
 from . import __version__, defaults, sidecar
 from . import cache as cachemod
 from .assemble import INTRO_TITLE, Part, plan, silence
-from .encode import Settings, encode_pcm, mux_m4b
+from .encode import Settings, encode_pcm, encoder_id, mux_m4b
 from .errors import OutputError
 from .model import Script
 from .synthesize import Synthesizer
@@ -30,7 +30,6 @@ from .tag import ChapterMark, Tags, write_tags
 from .transcript import Cue, webvtt
 from .voices import Cast
 
-UNIT_MIN_SECONDS = 20
 UNIT_MAX_SECONDS = 300
 
 
@@ -266,19 +265,21 @@ def _prepare_out_dir(path: Path) -> Path:
     return path
 
 
-def _unit_samples(parts: list[Part], jobs: int) -> int:
-    """Unit length: enough units to keep every core encoding, few enough that ffmpeg's
-    start-up cost stays small."""
+def _unit_samples(parts: list[Part], jobs: int, in_process: bool) -> int:
+    """Unit length: short enough that every core keeps encoding to the end (the last
+    unit is encoded while the others wait), long enough that each encoder's start stays
+    cheap: an ffmpeg costs about 0.1 s of CPU to start, libmp3lame in this process nothing."""
     words = sum(len(i.text.split()) for p in parts for i in p.items)
     seconds = words * 60 / defaults.RATE
-    target = min(UNIT_MAX_SECONDS, max(UNIT_MIN_SECONDS, seconds / (3 * jobs)))
+    per_job, least = (16, 5) if in_process else (3, 20)
+    target = min(UNIT_MAX_SECONDS, max(least, seconds / (per_job * jobs)))
     return int(target * defaults.WORK_RATE)
 
 
 def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, options, tags, counter) -> Output:
     settings = options.settings
     codec = settings.codec
-    unit_target = _unit_samples(parts, synth.jobs)
+    unit_target = _unit_samples(parts, synth.jobs, encoder_id(settings) != "ffmpeg")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     # MP3 frames go straight into the file; AAC frames into an ADTS stream, muxed at the end.
     stream = tmp if codec.name == "mp3" else path.with_name(f".{path.name}.adts.{os.getpid()}.part")
@@ -301,7 +302,7 @@ def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, optio
     unit_suffix = f".{codec.name}"
 
     def encode_unit(pcm: bytes) -> bytes:
-        k = cachemod.key(codec.name, 1, settings, _digest(pcm))
+        k = cachemod.key(codec.name, 1, settings, encoder_id(settings), _digest(pcm))
         hit = store.read("units", k, unit_suffix) if options.use_cache else None
         if hit is not None:
             return hit
