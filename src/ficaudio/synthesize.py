@@ -118,11 +118,15 @@ def has_pcm(store: cachemod.Cache, key: str) -> bool:
 _MAX_CLUSTER_ENCODERS = 16
 
 
-def _work(text: str, profile: VoiceProfile, key: str, root: str) -> str:
+def _work(text: str, profile: VoiceProfile, key: str, root: str) -> bytes | None:
+    """In a worker: the line made and cached. Its audio comes back too (None if it was
+    cached already), so the render need not read it back and unpack it."""
     store = cachemod.Cache(root)
-    if not has_pcm(store, key):
-        store_pcm(store, key, synthesize_line(Line(text, profile)).pcm)
-    return key
+    if has_pcm(store, key):
+        return None
+    pcm = synthesize_line(Line(text, profile)).pcm
+    store_pcm(store, key, pcm)
+    return pcm
 
 
 def _context():
@@ -168,11 +172,11 @@ class Synthesizer:
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[str, Future] = {}
         self._queued: set[str] = set()
-        # On a cluster, lines wait here until the window has room: the driver holds the
-        # audio of at most a window of lines that the book has not reached yet.
+        # Lines wait here until the window has room: the render holds the audio of at
+        # most a window of lines that the book has not reached yet, however long the book.
         self._waiting: deque[Line] = deque()
         self._waiting_keys: set[str] = set()
-        self._window = 2 * cluster.cpus if cluster else 0
+        self._window = 2 * cluster.cpus if cluster else 8 * self.jobs
 
     def __enter__(self):
         return self
@@ -181,9 +185,10 @@ class Synthesizer:
         self.close(cancel=exc[0] is not None)
 
     def close(self, cancel: bool = False):
-        if self.cluster is not None and cancel:
+        if cancel:
             self._waiting.clear()
             self._waiting_keys.clear()
+        if self.cluster is not None and cancel:
             self.cluster.cancel()
         if self._pool is not None:
             # On Ctrl-C, queued lines are dropped and the few a worker has begun (one
@@ -202,30 +207,32 @@ class Synthesizer:
                 continue
             self._queued.add(key)
             queued += 1
-            if self.cluster is not None:
+            if self.cluster is not None or self.jobs > 1:
                 self._waiting.append(line)
                 self._waiting_keys.add(key)
-            elif self.jobs > 1:
-                if self._pool is None:
-                    self._pool = ProcessPoolExecutor(self.jobs, _context(), initializer=_quiet_worker,
-                                                     initargs=(os.getpid(),))
-                self._futures[key] = self._pool.submit(_work, line.text, line.profile, key, str(self.store.root))
+        if self._waiting and self.cluster is None and self._pool is None:
+            self._pool = ProcessPoolExecutor(self.jobs, _context(), initializer=_quiet_worker,
+                                             initargs=(os.getpid(),))
         self._top_up()
         return queued
 
     def _top_up(self, through: str | None = None) -> None:
-        """Send waiting lines to the cluster while the window has room, and in any case
-        up to the line keyed `through`, which the book needs now."""
+        """Send waiting lines to the workers or the cluster while the window has room,
+        and in any case up to the line keyed `through`, which the book needs now."""
         while self._waiting and (len(self._futures) < self._window or through in self._waiting_keys):
             line = self._waiting.popleft()
             self._waiting_keys.discard(line.key)
-            self._futures[line.key] = self.cluster.synthesize(line.text, line.profile)
+            if self.cluster is not None:
+                self._futures[line.key] = self.cluster.synthesize(line.text, line.profile)
+            else:
+                self._futures[line.key] = self._pool.submit(_work, line.text, line.profile, line.key,
+                                                            str(self.store.root))
 
     def clip(self, line: Line) -> Clip:
         key = line.key
-        if self.cluster is not None:
-            self._top_up(through=key)
-        future = self._futures.pop(key, None) if self.cluster is not None else self._futures.get(key)
+        self._top_up(through=key)
+        # Popped: a line said twice is read from the cache the second time.
+        future = self._futures.pop(key, None)
         if future is not None:
             try:
                 made = future.result()
@@ -235,9 +242,11 @@ class Synthesizer:
                     raise cause from None
                 raise EngineError(f"the {line.profile.engine} engine failed on {line.text[:40]!r}: "
                                   f"{first_line(cause)}") from exc
+            self._top_up()
             if self.cluster is not None:
                 self.store.put("segments", key, _PACKED, made)
-                self._top_up()
+            elif made is not None:
+                return Clip(made)
         pcm = cached_pcm(self.store, key)
         if pcm is None:  # never made, or damaged since: made again, here
             pcm = synthesize_line(line).pcm
