@@ -6,6 +6,7 @@ same run.
     python benchmarks/render.py --emma          # the seed and Emma (about 20 minutes)
     python benchmarks/render.py --text FILE     # any text
     python benchmarks/render.py --format m4b    # one format only
+    python benchmarks/render.py --repeat 5      # the median of 5 runs (noisy machines)
 
 Prints wall times, the ratios the speed issue sets (cold render / floor, warm re-render /
 cold render) and the peak memory of the largest process of the render.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,6 +88,8 @@ def main():
     parser.add_argument("--jobs", type=int, help="passed to ficaudio render --jobs")
     parser.add_argument("--format", choices=["mp3", "m4b"], action="append",
                         help="the formats to render (default: both)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each (floor and render in each); the median ratio is reported")
     args = parser.parse_args()
     runs = [(SEED, ROOT / "voices.espeak.yaml")]
     if args.emma:
@@ -96,11 +100,17 @@ def main():
     print(f"{'text':<34} {'audio':>7} {'floor s':>8} {'cold s':>8} {'cold/floor':>10} {'warm s':>7} "
           f"{'warm/cold':>9} {'peak MB':>8}")
     for (text, voices), audio_format in [(run, f) for run in runs for f in args.format or ["mp3", "m4b"]]:
-        r = bench(text, voices, args.jobs, audio_format)
-        fl = r["floor_synth"] + r["floor_encode"]
-        print(f"{r['text'][:34]:<34} {r['audio_min']:6.1f}m {fl:8.2f} {r['cold']:8.2f} {r['cold'] / fl:10.2f} "
-              f"{r['warm']:7.2f} {r['warm'] / r['cold']:9.3f} {r['peak_mb']:8d}")
-        print(f"  floor: espeak-ng {r['floor_synth']:.2f} s + ffmpeg {r['floor_encode']:.2f} s")
+        ratios = []
+        for _ in range(max(1, args.repeat)):
+            r = bench(text, voices, args.jobs, audio_format)
+            fl = r["floor_synth"] + r["floor_encode"]
+            ratios.append(r["cold"] / fl)
+            print(f"{r['text'][:34]:<34} {r['audio_min']:6.1f}m {fl:8.2f} {r['cold']:8.2f} {r['cold'] / fl:10.2f} "
+                  f"{r['warm']:7.2f} {r['warm'] / r['cold']:9.3f} {r['peak_mb']:8d}")
+            print(f"  floor: espeak-ng {r['floor_synth']:.2f} s + ffmpeg {r['floor_encode']:.2f} s")
+        if len(ratios) > 1:
+            print(f"  cold/floor over {len(ratios)} runs: median {statistics.median(ratios):.2f}, "
+                  f"{min(ratios):.2f}-{max(ratios):.2f}")
 
 
 if __name__ == "__main__":
