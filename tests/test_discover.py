@@ -281,3 +281,11 @@ def test_a_word_that_opens_sentences_is_not_part_of_a_name():
                         'Seraphine Ashdown came in. "Hello," said Ashdown.\n')
     assert {"Lucy", "Astley"} <= names
     assert not names & {"Presently", "Presently Lucy", "Meanwhile Astley", "Besides"}
+
+
+def test_a_first_name_joins_the_full_name_it_nearly_always_goes_with():
+    # "Oliver White" is an alias said once; Oliver is Oliver Twist.
+    story = ('Title\n\nOliver Twist came in. "Hello," said Oliver. Oliver sat down.\n\n' * 6
+             + '"My name is Oliver White," he lied. Oliver looked away.\n')
+    found = {c.name: set(c.names) for c in discover(split(parse_text(story)))}
+    assert any({"Oliver", "Oliver Twist"} <= names for names in found.values())

@@ -411,8 +411,9 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
         if len(words) != 1:
             continue
         word, titled = words[0], len(f.split()) > 1
-        if len(firsts[word]) == 1 and (not titled or f.split()[0].rstrip(".") in _FIRST_NAME_TITLES):
-            groups[next(iter(firsts[word]))].add(f)
+        home = _dominant(firsts[word], count)
+        if home and (not titled or f.split()[0].rstrip(".") in _FIRST_NAME_TITLES):
+            groups[home].add(f)
         elif firsts[word]:
             groups[f].add(f)
         elif titled:
@@ -454,6 +455,18 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
         if len(shorter) == 1:
             groups[shorter[0]] |= groups.pop(full)
     return groups
+
+
+def _dominant(full_names: set[str], count: Counter) -> str | None:
+    """The full name a first name stands for: the only one it begins, or one the story
+    writes five times as often as all the others together ("Oliver Twist", not the alias
+    "Oliver White" said once)."""
+    if len(full_names) == 1:
+        return next(iter(full_names))
+    ranked = sorted(full_names, key=lambda g: (-count[g], g))
+    if ranked and count[ranked[0]] >= 5 * sum(count[g] for g in ranked[1:]) > 0:
+        return ranked[0]
+    return None
 
 
 _DIMINUTIVE = re.compile(r"(?:ie|ey|y)$")
