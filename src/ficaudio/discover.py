@@ -223,23 +223,6 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
             if title:
                 titled_tags[f"{_norm_title(title)} {name}"] += 1
 
-    def is_name(form: str) -> bool:
-        words = form.split()
-        bare = [w for w in words if w.rstrip(".") not in _TITLE_WORDS]
-        if not bare or any(w in stop for w in bare):
-            return False
-        count = said[form] + heard[form]
-        away = count - initial[form]
-        if opener(form):
-            return False
-        # "Well", "Grace", "Will" used as common words here; but a name written in lower
-        # case in chat ("sol saying morning") is still written capitalised mid-sentence more.
-        if any(lower[w.lower()] > 0.2 * count + 1 and lower[w.lower()] >= away for w in bare):
-            return False
-        if placed[form] > 0.4 * count and not tags[bare[-1]]:
-            return False  # "in Paris", "to Seattle"
-        return tags[bare[-1]] >= 1 or away >= 2 or (away >= 1 and count >= 3) or heard[form] >= 3
-
     def opener(form: str) -> bool:
         """"Instantly De Griers", "Meanwhile Astley": a word that opens sentences, and a
         name. Only ever seen at a sentence start, its first word written in lower case
@@ -247,6 +230,23 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
         first = form.split()[0]
         return (len(form.split()) > 1 and initial[form] == said[form] + heard[form]
                 and said[first] + heard[first] == initial[first] and lower[first.lower()] > 0)
+
+    def is_name(form: str) -> bool:
+        words = form.split()
+        bare = [w for w in words if w.rstrip(".") not in _TITLE_WORDS]
+        if not bare or any(w in stop for w in bare):
+            return False
+        if opener(form):
+            return False
+        count = said[form] + heard[form]
+        away = count - initial[form]
+        # "Well", "Grace", "Will" used as common words here; but a name written in lower
+        # case in chat ("sol saying morning") is still written capitalised mid-sentence more.
+        if any(lower[w.lower()] > 0.2 * count + 1 and lower[w.lower()] >= away for w in bare):
+            return False
+        if placed[form] > 0.4 * count and not tags[bare[-1]]:
+            return False  # "in Paris", "to Seattle"
+        return tags[bare[-1]] >= 1 or away >= 2 or (away >= 1 and count >= 3) or heard[form] >= 3
 
     seen = sorted(set(said) | set(heard))  # sorted: the same story gives the same cast every run
     forms = [f for f in seen if is_name(f)]
