@@ -1,4 +1,5 @@
-"""Stage 5b: encode PCM with ffmpeg, in independent units: MP3 (libmp3lame) or AAC for M4B.
+"""Stage 5b: encode PCM in independent units: MP3 with libmp3lame (in this process where
+the system has it, else through ffmpeg), or AAC for M4B with ffmpeg.
 
 A book is encoded as a run of units cut in the pauses between segments. Units encode
 in parallel and are cached; their frames are concatenated into one stream (bare MP3
