@@ -289,3 +289,11 @@ def test_a_first_name_joins_the_full_name_it_nearly_always_goes_with():
              + '"My name is Oliver White," he lied. Oliver looked away.\n')
     found = {c.name: set(c.names) for c in discover(split(parse_text(story)))}
     assert any({"Oliver", "Oliver Twist"} <= names for names in found.values())
+
+
+def test_a_surname_joins_the_full_name_it_nearly_always_goes_with():
+    # She imagines "Katharine Rodney" once; Rodney and Mr. Rodney are William Rodney.
+    story = ('Title\n\nWilliam Rodney bowed. "Good evening," said Rodney. Mr. Rodney sat.\n\n' * 6
+             + 'Katharine Rodney, she thought, and laughed. "Well?" said Rodney.\n')
+    found = {c.name: set(c.names) for c in discover(split(parse_text(story)))}
+    assert any({"Rodney", "Mr. Rodney", "William Rodney"} <= names for names in found.values())

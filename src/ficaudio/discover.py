@@ -426,7 +426,7 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
         # story gives a full name, if their title fits that name's gender; but not where
         # the family's title goes with that full name too ("Mr. John Knightley").
         title, word = f.split()[0], f.split()[-1]
-        home = next(iter(lasts[word])) if len(lasts[word]) == 1 else None
+        home = _dominant(lasts[word], count)
         if home and _title_fits(title, given.get(home.split()[0].lower(), "")) and not (
                 title in _FAMILY_TITLES and any(len(m.split()) > 2 and m.split()[0] == title for m in groups[home])
                 or any(m.split()[0] == _OTHER_MARITAL_TITLE.get(title) for m in groups[home])):
@@ -439,7 +439,7 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
                                            and m.split()[0].rstrip(".") in _TITLE_WORDS)]
         mister = [g for g in titled if any(m == f"Mr. {word}" for m in groups[g])]
         bearers = set(titled) | lasts[word]
-        home = mister[0] if mister else next(iter(bearers)) if len(bearers) == 1 else word
+        home = mister[0] if mister else _dominant(bearers, count) or word
         groups[home].add(word)
     for short in [k for k in groups if len(k.split()) == 1]:
         # "Lex" for Lexie, "Kaz" for Kazmierczak, "Sully" for Sullivan, "Jo" for Jonah: a
@@ -458,9 +458,10 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
 
 
 def _dominant(full_names: set[str], count: Counter) -> str | None:
-    """The full name a first name stands for: the only one it begins, or one the story
-    writes five times as often as all the others together ("Oliver Twist", not the alias
-    "Oliver White" said once)."""
+    """The full name a first name or surname stands for: the only one it is part of, or
+    one the story writes five times as often as all the others together ("Oliver Twist",
+    not the alias "Oliver White" said once; "William Rodney", not the "Katharine Rodney"
+    she imagines once)."""
     if len(full_names) == 1:
         return next(iter(full_names))
     ranked = sorted(full_names, key=lambda g: (-count[g], g))
