@@ -297,3 +297,10 @@ def test_a_surname_joins_the_full_name_it_nearly_always_goes_with():
              + 'Katharine Rodney, she thought, and laughed. "Well?" said Rodney.\n')
     found = {c.name: set(c.names) for c in discover(split(parse_text(story)))}
     assert any({"Rodney", "Mr. Rodney", "William Rodney"} <= names for names in found.values())
+
+
+def test_a_word_capitalised_only_where_a_sentence_starts_is_not_a_name():
+    names = names_found('Title\n\n"Rye."\n\n"Rye, he says. Not hello, Sal."\n\n"Rye?"\n\n"Coffee, then. With rye '
+                        'in it," said Sal. Sal poured.\n\n"Listen." Sal laughed. "Listen, kid."\n\n"Listen!"\n\n'
+                        'I did not listen.\n')
+    assert "Sal" in names and not names & {"Rye", "Listen"}

@@ -242,7 +242,10 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
         away = count - initial[form]
         # "Well", "Grace", "Will" used as common words here; but a name written in lower
         # case in chat ("sol saying morning") is still written capitalised mid-sentence more.
-        if any(lower[w.lower()] > 0.2 * count + 1 and lower[w.lower()] >= away for w in bare):
+        # A word capitalised only where sentences start, and in lower case elsewhere, is
+        # a word ("Rye." ordered at a bar, "with rye").
+        if any(lower[w.lower()] > 0.2 * count + 1 and lower[w.lower()] >= away or away == 0 and lower[w.lower()]
+               for w in bare):
             return False
         if placed[form] > 0.4 * count and not tags[bare[-1]]:
             return False  # "in Paris", "to Seattle"
