@@ -304,3 +304,11 @@ def test_a_word_capitalised_only_where_a_sentence_starts_is_not_a_name():
                         'in it," said Sal. Sal poured.\n\n"Listen." Sal laughed. "Listen, kid."\n\n"Listen!"\n\n'
                         'I did not listen.\n')
     assert "Sal" in names and not names & {"Rye", "Listen"}
+
+
+def test_a_full_name_with_a_pet_given_name_is_the_same_person():
+    story = ('Title\n\nDolores Pruitt opened the door. "Yes?" said Dolores. Mrs. Pruitt frowned.\n\n'
+             '"Dolly Pruitt, as I live," said Sal. "Hello, Dolly," said Sal. Dolores sighed.\n\n'
+             'Dolly Pruitt sat down. Dolly laughed, and Sal poured. "Well, Dolly?" Dolores shrugged.\n')
+    found = {c.name: set(c.names) for c in discover(split(parse_text(story)))}
+    assert any({"Dolores Pruitt", "Dolly Pruitt", "Dolly"} <= names for names in found.values())

@@ -457,6 +457,13 @@ def _group(forms: list[str], count: Counter) -> dict[str, set[str]]:
                    and full.startswith(bare(g)[0]) and len(full) > len(bare(g)[0]) + 1]
         if len(shorter) == 1:
             groups[shorter[0]] |= groups.pop(full)
+    for pet in [k for k in groups if len(bare(k)) == 2]:
+        # "Dolly Pruitt" for Dolores Pruitt: one surname, a pet form of the given name.
+        given, surname = bare(pet)
+        formal = [g for g in groups if g != pet and len(bare(g)) == 2 and bare(g)[1] == surname
+                  and shortens(given, bare(g)[0])]
+        if len(formal) == 1:
+            groups[formal[0]] |= groups.pop(pet)
     return groups
 
 
@@ -478,12 +485,15 @@ _DIMINUTIVE = re.compile(r"(?:ie|ey|y)$")
 
 def shortens(short: str, word: str) -> bool:
     """Whether short is a clipped form of the name word: "Kaz" of Kazmierczak, "Jo" of
-    Jonah, or the same with a pet ending, "Bernie" of Bernadette, "Sully" of Sullivan."""
+    Jonah, or the same with a pet ending, "Bernie" of Bernadette, "Sully" of Sullivan,
+    "Dolly" of Dolores."""
     if short == word or len(short) < 2:
         return False
     if word.startswith(short):
         return True
     stem = _DIMINUTIVE.sub("", short)
+    if stem != short and len(stem) >= 4 and stem[-1] == stem[-2]:
+        stem = stem[:-1]  # "Dolly" of Dolores: the pet ending doubles the consonant
     return stem != short and len(stem) >= 3 and word.startswith(stem) and len(word) > len(stem) + 1
 
 
