@@ -312,3 +312,10 @@ def test_a_full_name_with_a_pet_given_name_is_the_same_person():
              'Dolly Pruitt sat down. Dolly laughed, and Sal poured. "Well, Dolly?" Dolores shrugged.\n')
     found = {c.name: set(c.names) for c in discover(split(parse_text(story)))}
     assert any({"Dolores Pruitt", "Dolly Pruitt", "Dolly"} <= names for names in found.values())
+
+
+def test_the_given_name_is_the_fullest_single_name():
+    from ficaudio.discover import _given_name
+
+    assert _given_name({"Hannah", "Han"}) == "Hannah"
+    assert _given_name({"Miss Elizabeth", "Lizzy", "Elizabeth"}) == "Elizabeth"

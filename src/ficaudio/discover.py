@@ -522,8 +522,8 @@ NAME_PRIOR = {"male": 2, "female": 2, "mostly_male": 1, "mostly_female": 1}
 def _given_name(forms: set[str]) -> str | None:
     """The given name of a group: the first word of its longest form, past a title that
     goes with given names ("Miss Elizabeth"); a title with a surname alone ("Detective
-    Okafor") gives none."""
-    for form in sorted(forms, key=lambda f: (-len(f.split()), f)):
+    Okafor") gives none. Of single names, the fullest: "Hannah", not her "Han"."""
+    for form in sorted(forms, key=lambda f: (-len(f.split()), -len(f), f)):
         words = form.split()
         if words[0].rstrip(".") in _TITLE_WORDS:
             if len(words) > 2 or (len(words) == 2 and words[0].rstrip(".") in _FIRST_NAME_TITLES):
