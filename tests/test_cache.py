@@ -104,7 +104,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_resumes(seed, fake_voices, tmp_path)
     env["FICAUDIO_FAKE_DELAY"] = "0"
     done = subprocess.run(cmd[:-3], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    total = int(re.search(r"(\d+) lines synthesized", done.stderr).group(1))
+    total = int(re.search(r"(\d+) lines? synthesized", done.stderr).group(1))
     lines = len(_segment_files(tmp_path))
     assert total == lines - cached
     assert (out / "little-greys-anatomy.mp3").exists()

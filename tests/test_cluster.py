@@ -2,6 +2,7 @@
 temporary folder, two CPUs), driven by the CLI as a user would."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -177,7 +178,7 @@ def test_ctrl_c_cancels_the_cluster_s_work_and_leaves_the_cache_whole(cluster, s
     # What is cached is whole: resumed here, the book is the same as a clean render's.
     resumed = _ficaudio(SEED.name, "--out", "cluster", cwd=story_folder, cache=cache)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{74 - made} lines synthesized" in resumed.stderr
+    assert re.search(rf"\b{74 - made} lines? synthesized", resumed.stderr), resumed.stderr
     clean = _ficaudio(SEED.name, "--out", "clean", cwd=story_folder, cache=story_folder / "clean-cache")
     name = next((story_folder / "clean").glob("*.mp3")).name
     assert _pcm(story_folder / "cluster" / name) == _pcm(story_folder / "clean" / name)

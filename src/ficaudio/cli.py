@@ -155,7 +155,7 @@ def _render_input(input_path, voices, out_dir, audio_format, jobs, no_cache, spl
         click.echo(f"{o.audio}  ({state})  transcript: {o.vtt}")
     if not quiet and not result.up_to_date:
         click.echo(f"rendered in {time.monotonic() - started:.1f} s; "
-                   f"{result.synthesized} lines synthesized, the rest from the cache", err=True)
+                   f"{plural(result.synthesized, 'line')} synthesized, the rest from the cache", err=True)
 
 
 class _ProgressBar:
