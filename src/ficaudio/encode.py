@@ -83,7 +83,7 @@ def ffmpeg() -> str:
 
 def encode_pcm(pcm: bytes, in_rate: int, settings: Settings) -> bytes:
     """Mono 16-bit PCM to bare frames: MP3 without ID3 tag or Xing header, or ADTS AAC."""
-    lame = _lame() if settings.format == "mp3" else None
+    lame = _in_process(settings)
     if lame is not None:
         return lame.encode(pcm, in_rate, settings)
     cmd = [
@@ -101,8 +101,17 @@ def encode_pcm(pcm: bytes, in_rate: int, settings: Settings) -> bytes:
 def encoder_id(settings: Settings) -> str:
     """What encodes a unit: part of its cache key, since two encoders given the same
     audio write different bytes."""
-    lame = _lame() if settings.format == "mp3" else None
+    lame = _in_process(settings)
     return lame.identity if lame is not None else "ffmpeg"
+
+
+def encodes_in_process(settings: Settings) -> bool:
+    """Whether units are encoded here, with no encoder process to start for each."""
+    return _in_process(settings) is not None
+
+
+def _in_process(settings: Settings) -> _Lame | None:
+    return _lame() if settings.format == "mp3" else None
 
 
 class _Lame:

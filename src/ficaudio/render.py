@@ -22,7 +22,7 @@ from pathlib import Path
 from . import __version__, defaults, sidecar
 from . import cache as cachemod
 from .assemble import INTRO_TITLE, Part, plan, silence
-from .encode import Settings, encode_pcm, encoder_id, mux_m4b
+from .encode import Settings, encode_pcm, encoder_id, encodes_in_process, mux_m4b
 from .errors import OutputError
 from .model import Script
 from .synthesize import Synthesizer
@@ -279,7 +279,7 @@ def _unit_samples(parts: list[Part], jobs: int, in_process: bool) -> int:
 def _render_file(path: Path, parts: list[Part], synth: Synthesizer, store, options, tags, counter) -> Output:
     settings = options.settings
     codec = settings.codec
-    unit_target = _unit_samples(parts, synth.jobs, encoder_id(settings) != "ffmpeg")
+    unit_target = _unit_samples(parts, synth.jobs, encodes_in_process(settings))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     # MP3 frames go straight into the file; AAC frames into an ADTS stream, muxed at the end.
     stream = tmp if codec.name == "mp3" else path.with_name(f".{path.name}.adts.{os.getpid()}.part")

@@ -188,8 +188,8 @@ class Synthesizer:
         if cancel:
             self._waiting.clear()
             self._waiting_keys.clear()
-        if self.cluster is not None and cancel:
-            self.cluster.cancel()
+            if self.cluster is not None:
+                self.cluster.cancel()
         if self._pool is not None:
             # On Ctrl-C, queued lines are dropped and the few a worker has begun (one
             # line each) finish into the cache: killing workers mid-line would break the
