@@ -236,8 +236,6 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
         bare = [w for w in words if w.rstrip(".") not in _TITLE_WORDS]
         if not bare or any(w in stop for w in bare):
             return False
-        if opener(form):
-            return False
         count = said[form] + heard[form]
         away = count - initial[form]
         # "Well", "Grace", "Will" used as common words here; but a name written in lower
