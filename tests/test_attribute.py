@@ -431,6 +431,8 @@ def test_who_spoke_earlier_in_the_conversation_and_who_goes_on_after_a_silence_a
     on = {name: {FEATURES[i] for i, x in enumerate(f) if x} for name, f in doc.features(4, history)}
     assert "bare:talked_before" in on["Ann"]  # spoke three turns back: past the last-three history
     assert "bare:goes_on_after_silence" in on["Bob"] and "bare:goes_on_after_silence" not in on["Cy"]
+    # "Cy said nothing." is about the one who does not answer, not a beat before Cy speaks.
+    assert "bare:prev_para_subject" not in on["Cy"]
 
 
 @pytest.mark.parametrize("exit_line, gone", [

@@ -238,6 +238,7 @@ class TurnFeatures:
             if t + 2 < len(self.turns) and self._adjacent(t + 1, t + 2):
                 next_2 = self._named_tag(t + 2)
         self_named = self._self_named(turn.quote_text)
+        after_silence = self._after_silence(turn)
         # Naming yourself ("I'm Tess Brennan") is not naming someone else.
         in_quote = set(self.names_in(turn.quote_text)) - self_named
         para_names = self.names_in(turn.narration)
@@ -284,12 +285,13 @@ class TurnFeatures:
             conv_resolved=self._resolve_in_conversation(turn, gender, exclude) if gender else None,
             next_subject=self._next_paragraph_subject(turn, recent),
             tag_gender_order=tag_gender_order,
-            prev_subject=self._previous_paragraph_subject(turn, recent),
+            # "Wren said nothing." is about the one who does not answer.
+            prev_subject=None if after_silence else self._previous_paragraph_subject(turn, recent),
             resumes=turn.quote_text.lstrip().startswith(("\u2014", "\u2013", "-")),
             self_named=self_named,
             called_by_previous=called_by_previous,
             called_by_next=called_by_next,
-            after_silence=self._after_silence(turn),
+            after_silence=after_silence,
             first_person_para=self.pov_pattern is not None and self.pov_pattern.search(turn.narration) is not None,
             pool_head=pool_head,
             pool_tail=[*recent, *conv_named, *after_names[:3], *scene_named[:4]],
