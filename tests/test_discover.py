@@ -321,3 +321,31 @@ def test_the_given_name_is_the_fullest_single_name():
 
     assert _given_name({"Hannah", "Han"}) == "Hannah"
     assert _given_name({"Miss Elizabeth", "Lizzy", "Elizabeth"}) == "Elizabeth"
+
+
+def test_names_with_accented_letters_are_found():
+    names = names_found('Title\n\n"Hiya," said Róisín. Róisín sat down and she smiled.\n\n"Hello," Róisín said.\n\n'
+                        'Zoë laughed. "Hi," said Zoë.\n\n"Tea?" Zoë asked.\n')
+    assert {"Róisín", "Zoë"} <= names and "Hiya" not in names
+
+
+def test_a_kinship_word_or_a_womans_title_genders_its_bearer():
+    work = parse_text('Title\n\n"Sit down," said Mum. Mum put the plates out and Dad carved.\n\n"Gravy?" Mum asked. '
+                      'Sam nodded, and he held his plate out.\n\n"Please," said Sam.\n\n"More," said Dame Brannagh. '
+                      'Dame Brannagh was old.\n\n"Of course," Brannagh said.\n')
+    genders = {n: c.gender for c in discover(split(work)) for n in c.names}
+    assert genders.get("Mum") == "female" and genders.get("Dame Brannagh") == "female"
+    assert one_character_has(work.text, {"Dame Brannagh", "Brannagh"})
+
+
+def test_a_nationality_is_not_a_character():
+    names = names_found('Title\n\nIker swore in Spanish. "Again," said Iker.\n\nSpanish was faster. "No," Iker said.'
+                        '\n\nSpanish sounded rude. "Fine," said Iker.\n')
+    assert "Iker" in names and "Spanish" not in names
+
+
+def test_a_role_the_text_uses_is_the_tagged_character_who_goes_by_it():
+    work = parse_text('Title: Court\nAuthor: someone\nCharacters: Queen Isaveth, Tamsin Reeve\n\n'
+                      '"Sit," said the Queen. The Queen smiled at Tamsin.\n\n"Thank you," said Tamsin.\n\n'
+                      '"Again," said the Queen.\n')
+    assert one_character_has(work.text, {"Queen Isaveth", "The Queen"})

@@ -32,11 +32,18 @@ _TITLE_WORDS = (
 # head of the family, another man. Ranks and offices ("Coach Rennick") go with one person.
 _FAMILY_TITLES = {"Mr.", "Mrs.", "Ms.", "Miss", "Master", "Madame", "Mme.", "Mademoiselle", "Mlle.", "Monsieur"}
 _TITLE = r"(?:%s)\.?" % "|".join(_TITLE_WORDS)
-_WORD = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+# Letters of Latin-script names, accented ones included ("Róisín", "Hélène", "Łukasz").
+_UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0100-\u017f"
+_LOWER = "a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u017f"
+_WORD = r"[%s][%s]+(?:-[%s][%s]+)?" % (_UPPER, _LOWER, _UPPER, _LOWER)
 _NAME = re.compile(r"(?<![\w'])(?:(%s) )?(%s(?: %s){0,2})(?![\w'])" % (_TITLE, _WORD, _WORD))
+# Titles and kinship words that say a gender ("Dame Brannagh", "Gran", a "Mum" who is
+# nobody's name but is somebody).
 _FEMALE_TITLES = {"mrs", "ms", "miss", "lady", "madame", "mme", "mademoiselle", "mlle", "aunt", "countess",
-                  "baroness", "princess", "mother", "sister"}
-_MALE_TITLES = {"mr", "sir", "lord", "monsieur", "uncle", "count", "baron", "prince", "father", "brother"}
+                  "baroness", "princess", "mother", "sister", "dame", "queen", "duchess", "empress", "auntie",
+                  "mum", "mam", "mom", "mummy", "mommy", "gran", "granny", "grandma", "nan", "nana", "nanna"}
+_MALE_TITLES = {"mr", "sir", "lord", "monsieur", "uncle", "count", "baron", "prince", "father", "brother",
+                "king", "duke", "emperor", "dad", "daddy", "grandad", "granddad", "grandpa"}
 # Capitalised words that are never names, however rarely the text writes them in lower case.
 _STOP = set(
     """The A An And But Or If When Then There Their They This That These Those What Who Why How Where
@@ -45,6 +52,8 @@ _STOP = set(
     Chapter Part Book Volume God Lord Sir Madam Mother Father Mom Dad Mr Mrs Miss Ms Dr Okay OK
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March May June July
     August September October November December Christmas English French German American British
+    Spanish Italian Portuguese Dutch Russian Polish Greek Irish Scottish Welsh Chinese Japanese Korean
+    Indian Mexican Canadian Australian European African Asian Latin Hiya Howdy
     Heaven Hell Mamma Papa Mama Aunt Uncle Captain Colonel Professor Doctor Street Road House Hall
     Lady Madame Monsieur Heavens Dear Good Thank Thanks Please Hello Goodbye Hey Hi Mister
     Nobody Somebody Someone Everyone Everybody Anyone Anybody Nothing Something Everything None
@@ -54,7 +63,7 @@ _STOP = set(
 )
 # Titles used with a first name ("Miss Elizabeth", "Sir Walter"); the others take surnames.
 _FIRST_NAME_TITLES = {"Miss", "Lady", "Sir", "Aunt", "Uncle", "Master", "Mademoiselle", "Mlle", "Madame", "Mme",
-                      "Sister", "Brother", "Prince", "Princess"}
+                      "Sister", "Brother", "Prince", "Princess", "Dame", "Queen", "King"}
 # A character tag that calls its bearer an animal: a pet, not a voice.
 _ANIMAL_TAG = re.compile(r"\bthe (?:dog|puppy|cat|kitten|horse|pony|owl|bird|parrot|rabbit|hamster|ferret|snake"
                          r"|lizard|goat|cow|pig|fish)$", re.I)
@@ -177,10 +186,13 @@ def merge_tagged(tagged, found) -> tuple[Character, ...]:
                 return True
         return False
 
+    def keys(c) -> set[str]:
+        # "The Queen" the text knows is the tag's Queen Isaveth, who goes by "Queen".
+        return {n.lower().removeprefix("the ") for n in c.names}
+
     for tag in tagged:
-        names = {n.lower() for n in tag.names}
-        matches = [c for c in found if c.name not in used
-                   and (names & {n.lower() for n in c.names} or short_for(tag, c))]
+        names = keys(tag)
+        matches = [c for c in found if c.name not in used and (names & keys(c) or short_for(tag, c))]
         if not matches:
             merged.append(tag)
             continue
@@ -193,8 +205,8 @@ def merge_tagged(tagged, found) -> tuple[Character, ...]:
 
 def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...]:
     text = narration + "\n" + dialogue
-    lower = Counter(w for w in re.findall(r"\b[a-z][a-z]+\b", text))
-    capital = Counter(re.findall(r"\b[A-Z][a-z]+\b", text))
+    lower = Counter(w for w in re.findall(r"\b[a-z][%s]+\b" % _LOWER, text))
+    capital = Counter(re.findall(r"\b[%s][%s]+\b" % (_UPPER, _LOWER), text))
 
     # "Mrs. Hall", "Miss June": a word that is mostly written after a title is a surname
     # or given name in this story, however often it means a room or a month elsewhere.
@@ -294,8 +306,8 @@ def _discover(narration: str, dialogue: str, limit: int) -> tuple[Character, ...
     scored = sorted(groups, key=lambda g: (-sum(count[f] + 5 * tags[f.split()[-1]] for f in groups[g]), g))
     genders = _genders(text, {key: groups[key] for key in scored[:limit]})
     # How often each capitalised word is written, and how often right after "the".
-    capitals = Counter(re.findall(r"\b[A-Z][\w-]*", text))
-    after_the = Counter(re.findall(r"\b[Tt]he\s+([A-Z][\w-]*)", text))
+    capitals = Counter(re.findall(r"\b[%s][\w-]*" % _UPPER, text))
+    after_the = Counter(re.findall(r"\b[Tt]he\s+([%s][\w-]*)" % _UPPER, text))
     # Forms are compared with a full stop after "Mr", "Mrs", "Dr"; names are given as the
     # story spells them ("Mrs Smith" in Persuasion).
     undotted = {t for t in _ABBREVIATED if len(re.findall(r"\b%s [A-Z]" % t, text)) > text.count(f"{t}.")}
