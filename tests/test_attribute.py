@@ -461,3 +461,14 @@ def test_someone_the_narration_last_saw_going_out_is_marked_as_gone(exit_line, g
 def test_a_paragraph_ending_in_a_colon_leads_into_the_quotation_below_it(lead_in, unspoken):
     text = f'A Story\n\nTom sat down beside Sam.\n\n{lead_in}\n\n"Ninety covers. Clean as you go."\n\n"Yes, Chef," said Tom.\n'
     assert (fic_speakers(text)[0][1] == "Narrator") == unspoken
+
+
+@pytest.mark.parametrize("below, unspoken", [
+    ("You read it three times.", True),
+    ("She stares at it for a long moment.", True),
+    ("Tom stared at her.", False),
+])
+def test_a_quotation_the_next_paragraph_says_was_read_is_written(below, unspoken):
+    text = (f'A Story\n\nSam opened the envelope.\n\n"Meet me at the station at nine. Come alone."\n\n{below}\n\n'
+            '"Well?" said Tom.\n')
+    assert (fic_speakers(text)[0][1] == "Narrator") == unspoken

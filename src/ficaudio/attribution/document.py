@@ -235,7 +235,9 @@ class Document(TurnFeatures):
             # "She always wrote the board in capitals:" above a quotation that opens its
             # paragraph leads into it as if it were in the same paragraph.
             before = segs[above_ids[-1]].text
-        return is_unspoken(s.text, before, narration_at(i + 1), above, continues)
+        below_ids = self.paragraph_segments.get(s.paragraph + 1, [])
+        below = segs[below_ids[0]].text if below_ids and segs[below_ids[0]].kind != DIALOGUE else ""
+        return is_unspoken(s.text, before, narration_at(i + 1), above, continues, below)
 
     def _build_conversations(self) -> None:
         """Two narration-only paragraphs, a scene break or a chapter end part conversations.

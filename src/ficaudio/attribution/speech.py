@@ -45,6 +45,10 @@ _TYPING = re.compile(r"\b(?:typed|types|typing|texted|texts|texting|thumbs|hit\s
                      r"deletes?|deleted|backspace|screen|phone|buzz(?:ed|es)?|notification|unlocks?|lock\s+screen|"
                      r"group\s+chat|the\s+chat|reply|replies|message|messages|text|texts)\b", re.I)
 _AFTER_TYPED = re.compile(r"^\W*(?:delete|deleted|send|sent|enter|backspace)\b", re.I)
+# The paragraph below a quotation standing alone says it was read, not heard: "You read it
+# three times.", "She stares at it."
+_READ_BELOW = re.compile(r"^\W*(?:\w+\s+){1,3}?(?:\w+ly\s+)?(?:read|reads|re-?reads?|re-?read|stared\s+at|stares\s+at)"
+                         r"\s+(?:it|them|the\s+(?:message|text|note|words|card|letter))\b", re.I)
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
 _TEXT_SPEAK = re.compile(r"\b(?:u|ur|pls|plz|omw|lol|lmao|btw|tho|idk|rn|ngl|tbh|wyd|hbu|omg|k|ok|ty|thx|bc|2nite|gr8)\b")
@@ -72,11 +76,13 @@ def looks_typed(quote: str) -> bool:
     return upper > 3 and upper > 9 * lower
 
 
-def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, continues: bool = False) -> bool:
+def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, continues: bool = False,
+                next_paragraph: str = "") -> bool:
     """Whether a quotation is text nobody says aloud. before/after: the narration of its
     own paragraph just before and just after it; previous_paragraph: the narration of the
     paragraph above (read for a quotation with nothing before it); continues: the
-    quotation goes on from an earlier part ("I think," she said, "we go.")."""
+    quotation goes on from an earlier part ("I think," she said, "we go."); next_paragraph:
+    the narration of the paragraph below, for a quotation standing alone in its own."""
     near_before = _clause_before(before)
     near_after = _clause_after(after)
     typed = looks_typed(quote) and not continues
@@ -106,6 +112,8 @@ def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, co
             return True
     if typed and _TYPING.search(before if before.strip() else _last_sentences(previous_paragraph)):
         return True  # "Marnie's phone buzzed ... she looked anyway. 'left side's fine'"
+    if not before.strip() and not after.strip() and not continues and _READ_BELOW.match(next_paragraph):
+        return True
     return False
 
 
