@@ -472,3 +472,13 @@ def test_a_quotation_the_next_paragraph_says_was_read_is_written(below, unspoken
     text = (f'A Story\n\nSam opened the envelope.\n\n"Meet me at the station at nine. Come alone."\n\n{below}\n\n'
             '"Well?" said Tom.\n')
     assert (fic_speakers(text)[0][1] == "Narrator") == unspoken
+
+
+@pytest.mark.parametrize("paragraphs, unspoken", [
+    ('"Coffee after?" I send back.', True),
+    ('The caption was in all caps.\n\n"THE KING HAS ARRIVED!!! COME SEE HIM"', True),
+    ('Sam slammed the door.\n\n"GET OUT OF MY KITCHEN!"', False),
+])
+def test_a_message_sent_back_or_a_caption_in_capitals_is_written(paragraphs, unspoken):
+    text = f'A Story\n\nTom sat down beside Sam. Sam looked at her phone.\n\n{paragraphs}\n\n"Well?" said Tom.\n'
+    assert (fic_speakers(text)[0][1] == "Narrator") == unspoken

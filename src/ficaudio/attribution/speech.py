@@ -41,10 +41,13 @@ _WRITE_WORD = re.compile(r"\b(?:%s)\b" % _WRITE, re.I)
 # "It said", "the sign insists", "which read", "that says": a thing, not a person, speaks.
 _THING_SAYS = re.compile(r"(?:\b(?:it|which|that)\s+(?:\w+ly\s+)?(?:%s)\b|\b(?:the|a|an|his|her|my|your|their|its)\s+"
                          r"(?:[\w-]+\s+){0,2}?(?:%s)\s+(?:\w+ly\s+)?(?:%s)\b)" % (_WRITE, _MEDIUM, _WRITE), re.I)
-_TYPING = re.compile(r"\b(?:typed|types|typing|texted|texts|texting|thumbs|hit\s+send|hits\s+send|sends?\s+it|sent\s+it|"
+_TYPING = re.compile(r"\b(?:typed|types|typing|texted|texts|texting|thumbs|hit\s+send|hits\s+send|sends?\s+(?:it|back)|sent\s+(?:it|back)|"
                      r"deletes?|deleted|backspace|screen|phone|buzz(?:ed|es)?|notification|unlocks?|lock\s+screen|"
                      r"group\s+chat|the\s+chat|reply|replies|message|messages|text|texts)\b", re.I)
 _AFTER_TYPED = re.compile(r"^\W*(?:delete|deleted|send|sent|enter|backspace)\b", re.I)
+# "'THE van,' I send back.", "'On my way,' she texts."
+_SENT_AFTER = re.compile(r"^\W*(?:\w+\s+){1,2}?(?:sends?|sent|types?|typed|texts?|texted)(?:\s+(?:back|it|again))*\W*$",
+                         re.I)
 # The paragraph below a quotation standing alone says it was read, not heard: "You read it
 # three times.", "She stares at it."
 _READ_BELOW = re.compile(r"^\W*(?:\w+\s+){1,3}?(?:\w+ly\s+)?(?:read|reads|re-?reads?|re-?read|stared\s+at|stares\s+at)"
@@ -92,7 +95,7 @@ def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, co
         return False
     if _THING_SAYS.search(near_before) or _THING_SAYS.search(near_after[:60]):
         return True
-    if _AFTER_TYPED.match(after):
+    if _AFTER_TYPED.match(after) or _SENT_AFTER.match(near_after):
         return True
     if _WRITTEN_INTO.search(near_before):
         return True  # "He types", "she texted back"
@@ -110,8 +113,11 @@ def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, co
             return True  # "the label faced front:", "in June's own red marker,"
         if _MEDIUM_WORD.search(near_before) and typed:
             return True
-    if typed and _TYPING.search(before if before.strip() else _last_sentences(previous_paragraph)):
-        return True  # "Marnie's phone buzzed ... she looked anyway. 'left side's fine'"
+    context = before if before.strip() else _last_sentences(previous_paragraph)
+    if typed and (_TYPING.search(context) or _STRONG_MEDIUM.search(context)):
+        # "Marnie's phone buzzed ... she looked anyway. 'left side's fine'"; "The caption
+        # was in all caps. 'THE KING HAS ARRIVED!!!'"
+        return True
     if not before.strip() and not after.strip() and not continues and _READ_BELOW.match(next_paragraph):
         return True
     return False
