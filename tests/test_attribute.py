@@ -482,3 +482,9 @@ def test_a_quotation_the_next_paragraph_says_was_read_is_written(below, unspoken
 def test_a_message_sent_back_or_a_caption_in_capitals_is_written(paragraphs, unspoken):
     text = f'A Story\n\nTom sat down beside Sam. Sam looked at her phone.\n\n{paragraphs}\n\n"Well?" said Tom.\n'
     assert (fic_speakers(text)[0][1] == "Narrator") == unspoken
+
+
+def test_a_person_saying_it_in_the_same_clause_outweighs_a_whiteboard():
+    text = ('A Story\n\nTom sat down beside Sam.\n\nOn the whiteboard the plan was still up, and Sam said, so quietly '
+            'she must have forgotten Tom was there, "Oh, Tom."\n\n"What?" said Tom.\n')
+    assert fic_speakers(text)[0] == ("Oh, Tom.", "Sam Reyes")

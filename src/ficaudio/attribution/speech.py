@@ -91,7 +91,7 @@ def is_unspoken(quote: str, before: str, after: str, previous_paragraph: str, co
     typed = looks_typed(quote) and not continues
     if _ALOUD.search(near_before) or _ALOUD.search(near_after):
         return False
-    if _PERSON_TAG.search(near_after[:40]) or _PERSON_TAG.search(near_before[-40:]):
+    if _PERSON_TAG.search(near_after[:40]) or _PERSON_TAG.search(near_before):
         return False
     if _THING_SAYS.search(near_before) or _THING_SAYS.search(near_after[:60]):
         return True
