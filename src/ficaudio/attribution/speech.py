@@ -50,7 +50,7 @@ _SENT_AFTER = re.compile(r"^\W*(?:\w+\s+){1,2}?(?:sends?|sent|types?|typed|texts
                          re.I)
 # The paragraph below a quotation standing alone says it was read, not heard: "You read it
 # three times.", "She stares at it."
-_READ_BELOW = re.compile(r"^\W*(?:\w+\s+){1,3}?(?:\w+ly\s+)?(?:read|reads|re-?reads?|re-?read|stared\s+at|stares\s+at)"
+_READ_BELOW = re.compile(r"^\W*(?:\w+\s+){1,3}?(?:\w+ly\s+)?(?:(?:re-?)?reads?|stared\s+at|stares\s+at)"
                          r"\s+(?:it|them|the\s+(?:message|text|note|words|card|letter))\b", re.I)
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
