@@ -140,18 +140,16 @@ class _Lame:
         lib.lame_encode_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int,
                                            ctypes.c_char_p, ctypes.c_int]
         lib.lame_encode_flush.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-        try:
-            import soxr
-        except ImportError:
-            soxr = None
+        import soxr  # a dependency; imported here, as only a render needs it
+
         self.soxr = soxr
         version = lib.get_lame_version().decode("ascii", errors="replace")
-        self.identity = f"lame-{version}" + (f"+soxr-{soxr.__version__}" if soxr else "")
+        self.identity = f"lame-{version}+soxr-{soxr.__version__}"
 
     def encode(self, pcm: bytes, in_rate: int, settings: Settings) -> bytes:
         if settings.channels != 1:
             raise EngineError("ficaudio encodes mono MP3 only")
-        if in_rate != settings.rate and self.soxr is not None:
+        if in_rate != settings.rate:
             import numpy as np
 
             pcm = self.soxr.resample(np.frombuffer(pcm, "<i2"), in_rate, settings.rate).astype("<i2").tobytes()
