@@ -339,6 +339,11 @@ def fic_speakers(text: str, cast: Cast = FIC_CAST):
     return [(s.text, s.speaker) for s in script.segments() if s.kind == DIALOGUE]
 
 
+def first_quote_unspoken(text: str) -> bool:
+    """Whether the first quotation of text stays with the narrator (nobody says it aloud)."""
+    return fic_speakers(text)[0][1] == "Narrator"
+
+
 def test_a_first_person_narrator_named_by_the_pov_tag_says_i_said():
     text = ("Title: Rain\nAuthor: moth\nAdditional Tags: Sam POV\n\n"
             "I walked into the office and dropped my bag. Tom Hale was at my desk again.\n\n"
@@ -460,7 +465,7 @@ def test_someone_the_narration_last_saw_going_out_is_marked_as_gone(exit_line, g
 ])
 def test_a_paragraph_ending_in_a_colon_leads_into_the_quotation_below_it(lead_in, unspoken):
     text = f'A Story\n\nTom sat down beside Sam.\n\n{lead_in}\n\n"Ninety covers. Clean as you go."\n\n"Yes, Chef," said Tom.\n'
-    assert (fic_speakers(text)[0][1] == "Narrator") == unspoken
+    assert first_quote_unspoken(text) == unspoken
 
 
 @pytest.mark.parametrize("below, unspoken", [
@@ -471,7 +476,7 @@ def test_a_paragraph_ending_in_a_colon_leads_into_the_quotation_below_it(lead_in
 def test_a_quotation_the_next_paragraph_says_was_read_is_written(below, unspoken):
     text = (f'A Story\n\nSam opened the envelope.\n\n"Meet me at the station at nine. Come alone."\n\n{below}\n\n'
             '"Well?" said Tom.\n')
-    assert (fic_speakers(text)[0][1] == "Narrator") == unspoken
+    assert first_quote_unspoken(text) == unspoken
 
 
 @pytest.mark.parametrize("paragraphs, unspoken", [
@@ -481,7 +486,7 @@ def test_a_quotation_the_next_paragraph_says_was_read_is_written(below, unspoken
 ])
 def test_a_message_sent_back_or_a_caption_in_capitals_is_written(paragraphs, unspoken):
     text = f'A Story\n\nTom sat down beside Sam. Sam looked at her phone.\n\n{paragraphs}\n\n"Well?" said Tom.\n'
-    assert (fic_speakers(text)[0][1] == "Narrator") == unspoken
+    assert first_quote_unspoken(text) == unspoken
 
 
 def test_a_person_saying_it_in_the_same_clause_outweighs_a_whiteboard():
